@@ -1,0 +1,88 @@
+// Every key drcm knows, with its default as written in the file and a one-line explanation.
+// One table serves the unknown-key warning, the template and the docs, so they cannot disagree.
+
+export interface KeyDoc {
+  readonly key: string;
+  /** Default as it would be written in cm.cfg; "" when there is none. */
+  readonly def: string;
+  readonly doc: string;
+  /** drcm 2 addition (not read by 1.x). */
+  readonly added?: boolean;
+  /** Accepted and checked, but without effect in drcm 2. */
+  readonly ignored?: boolean;
+}
+
+export const SERVER_KEYS: readonly KeyDoc[] = [
+  { key: "udpport", def: "53897", doc: "UDP port of all cluster traffic (heartbeats, console); 1-65535" },
+  { key: "tcpport", def: "53897", doc: "Checked (1-65535) but unused, as in 1.x" },
+  { key: "bind_to_keep_alive_ip", def: "1", doc: "1: listen on this node's keep_alive_ip only; 0: on all addresses" },
+  { key: "dead_node_count", def: "", doc: "1.x key: when dead_time is not set, dead_time = max(4, dead_node_count) x keep_alive_interval" },
+  { key: "keep_alive_interval", def: "50ms", doc: "Heartbeat period to every peer", added: true },
+  { key: "dead_time", def: "800ms", doc: "A peer is dead after this long without a valid heartbeat; at least 2 x keep_alive_interval (4 x advised)", added: true },
+  { key: "failback_delay", def: "5s", doc: "A returning node must be up this long before it takes its resources back", added: true },
+  { key: "auto_failback", def: "1", doc: "1: give resources back to their primary once it is back; 0: keep them where they are", added: true },
+  { key: "quorum", def: "", doc: "majority: only a partition holding more than half of the nodes runs exclusive resources; none: no quorum. Default: majority with 3+ nodes, none with 1-2", added: true },
+  { key: "ping_targets", def: "", doc: "Comma list of IPv4 addresses (e.g. the gateway): a node that reaches none of them neither takes over nor keeps floating IPs and crontabs. Default: none", added: true },
+  { key: "fence_script", def: "", doc: "Run as `fence_script <dead nodename>` before taking over its exclusive resources; takeover only on exit 0. Default: none", added: true },
+  { key: "alert_script", def: "", doc: "Comma list of programs run on every cluster event (node dead, failover, failback, resource failed). Default: none", added: true },
+  { key: "max_failures", def: "3", doc: "Consecutive failed starts or watches before a resource is given up on a node and handed to the next", added: true },
+  { key: "crontab_timeout", def: "10s", doc: "Time limit of one crontab script run", added: true },
+  { key: "ipaddr_timeout", def: "10s", doc: "Time limit of one floating IP script run", added: true },
+  { key: "service_timeout", def: "60s", doc: "Time limit of one service script run", added: true },
+  { key: "application_timeout", def: "120s", doc: "Time limit of one application start/stop/ensure run", added: true },
+  { key: "filesystem_timeout", def: "60s", doc: "Time limit of one file system script run", added: true },
+  { key: "alert_timeout", def: "10s", doc: "Time limit of one alert_script run", added: true },
+  { key: "run_dir", def: "/var/run/drcm", doc: "Run directory (created at start)" },
+  { key: "log_dir", def: "/var/log/drcm", doc: "Log directory: drcm.log and the <kind>_resource.log files (created at start)" },
+  { key: "spool_dir", def: "/var/spool/drcm", doc: "Spool directory (created at start)" },
+  { key: "cluster_user", def: "root", doc: "User the server must run as" },
+  { key: "cluster_group", def: "root", doc: "Group of cluster_user" },
+  { key: "sudo_command", def: "sudo su root -c", doc: "Prefix of resource commands when cluster_user is not root" },
+  { key: "service_name", def: "drcm_server", doc: "Program tag of log lines" },
+  { key: "logfile_name", def: "drcm.log", doc: "Log file name inside log_dir (`logfile` is accepted too)" },
+  { key: "logfile", def: "", doc: "Same as logfile_name (the 1.x template wrote this key, which 1.x never read)" },
+  { key: "num_logs_to_keep", def: "3", doc: "Rotated logs kept" },
+  { key: "max_log_size", def: "5000000", doc: "Bytes before the log rotates (at most 2000000000)" },
+  { key: "enable_logging", def: "1", doc: "0: do not write the log file" },
+  { key: "clear_log", def: "0", doc: "1: truncate the log file at start" },
+  { key: "log_level", def: "1", doc: "Log level" },
+  { key: "debug", def: "0", doc: "1: debug logging (debug_level no longer turns it on, unlike 1.x)" },
+  { key: "debug_level", def: "1", doc: "Debug detail, 1-5" },
+  { key: "verbose", def: "0", doc: "1: echo log lines to stdout (verbose_level no longer turns it on, unlike 1.x)" },
+  { key: "verbose_level", def: "1", doc: "Verbose detail, 1-5" },
+  { key: "log_queue_size", def: "2048", doc: "1.x log ring size; checked, no effect", ignored: true },
+  { key: "log_queue_debug_size", def: "4096", doc: "1.x log ring size; checked, no effect", ignored: true },
+  { key: "log_queue_proc_size", def: "255", doc: "1.x log ring size; checked, no effect", ignored: true },
+  { key: "cluser_mask", def: "", doc: "1.x key (sic); no effect", ignored: true },
+  { key: "bash_shell", def: "", doc: "1.x example key; no effect", ignored: true },
+  { key: "bash_rc_file", def: "", doc: "1.x example key; no effect", ignored: true },
+];
+
+export const NODE_KEYS: readonly KeyDoc[] = [
+  { key: "nodename", def: "", doc: "Required. Logical name used in node:nickname backups, logs and cm_stat" },
+  { key: "hostname", def: "", doc: "Required. Must equal `uname -n` of that machine (or use drcm --node=NAME)" },
+  { key: "keep_alive_ip", def: "", doc: "Required. IPv4 address (or resolvable name) peers send heartbeats to" },
+  { key: "node_is_active", def: "1", doc: "0: the node holds nothing and its resources go to their backups" },
+  { key: "keep_services", def: "0", doc: "1: leave this node's services running when drcm stops" },
+  { key: "keep_filesystems", def: "1", doc: "1: leave file systems mounted when drcm stops" },
+  { key: "keep_applications", def: "0", doc: "1: leave applications running when drcm stops" },
+  { key: "crontabs_check", def: "10", doc: "Seconds between watches of crontabs (1.x default 60; durations like 500ms work)" },
+  { key: "ipaddr_check", def: "10", doc: "Seconds between watches of floating IPs (ipaddrs_check and ipapddrs_check are the same key)" },
+  { key: "ipaddrs_check", def: "", doc: "Same as ipaddr_check" },
+  { key: "ipapddrs_check", def: "", doc: "Same as ipaddr_check (spelling of the 1.x template)" },
+  { key: "services_check", def: "10", doc: "Seconds between watches of services" },
+  { key: "applications_check", def: "10", doc: "Seconds between watches of applications" },
+  { key: "filesystems_check", def: "10", doc: "Seconds between watches of file systems" },
+  { key: "node_crontabs", def: "", doc: "Crontab nicknames this node runs as primary" },
+  { key: "node_floating_ip_addrs", def: "", doc: "Floating IP nicknames this node holds as primary" },
+  { key: "node_services", def: "", doc: "Service nicknames this node runs as primary" },
+  { key: "node_applications", def: "", doc: "Application nicknames this node runs as primary" },
+  { key: "node_filesystems", def: "", doc: "File system nicknames this node mounts as primary" },
+  { key: "node_backup_crontabs", def: "", doc: "node:nickname crontabs this node takes over when that node is dead or inactive" },
+  { key: "node_backup_floating_ip_addrs", def: "", doc: "node:nickname floating IPs this node takes over" },
+  { key: "node_backup_services", def: "", doc: "node:nickname services this node takes over" },
+  { key: "node_backup_applications", def: "", doc: "node:nickname applications this node takes over" },
+  { key: "node_backup_filesystems", def: "", doc: "node:nickname file systems this node takes over" },
+];
+
+export const IP_CHECK_KEYS = ["ipaddr_check", "ipaddrs_check", "ipapddrs_check"] as const;

@@ -1,0 +1,90 @@
+// Who may talk to us, from where, and in what order. The MAC proves a packet was made by a key
+// holder; the guard makes sure it is a configured peer, sent from that peer's keep_alive_ip, and
+// not a copy of an older packet (replay) or of an older run of that peer (stale incarnation).
+
+import type { Envelope, RejectReason } from "./codec.ts";
+import { REJECT_REASONS } from "./codec.ts";
+
+export type GuardResult = { ok: true; restarted: boolean } | { ok: false; reason: RejectReason };
+
+export interface PeerGuardOptions {
+  /**
+   * A lower incarnation is accepted (as a restart whose clock went back) only when nothing was
+   * accepted from that peer for this long. Use at least the dead time, so a live peer's old packets
+   * can never displace it.
+   */
+  readonly restartGraceMs: number;
+}
+
+interface PeerTrack {
+  inc: number;
+  seq: number;
+  /** `now` of the last accepted packet. */
+  lastAcceptedAt: number;
+  /** Incarnations this peer has left behind: a copy of their packets is never a restart. */
+  readonly retired: number[];
+}
+
+/** Enough to refuse replays of the last few runs of a peer without growing forever. */
+const RETIRED_KEPT = 16;
+
+/** "::ffff:192.0.2.1" (an IPv4 peer seen by a dual-stack socket) is the same host as "192.0.2.1". */
+export function normalizeIp(ip: string): string {
+  const lower = ip.trim().toLowerCase();
+  const m = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(lower);
+  return m ? m[1]! : lower;
+}
+
+export class PeerGuard {
+  /** Rejections by reason, for status and logs. */
+  readonly counters: Record<RejectReason, number>;
+  readonly #ipOf: Map<string, string>;
+  readonly #tracks = new Map<string, PeerTrack>();
+  readonly #graceMs: number;
+
+  /** `peers`: nodename -> keep_alive_ip (an address, already resolved) of every node that may send. */
+  constructor(peers: ReadonlyMap<string, string>, opts: PeerGuardOptions) {
+    this.#ipOf = new Map([...peers].map(([node, ip]) => [node, normalizeIp(ip)]));
+    this.#graceMs = opts.restartGraceMs;
+    this.counters = Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>;
+  }
+
+  /** Count a rejection found before the guard (by decode: bad_mac, malformed, ...). */
+  reject(reason: RejectReason): void {
+    this.counters[reason]++;
+  }
+
+  /** Decides on an authenticated envelope; state changes only when the packet is accepted. */
+  accept(env: Envelope, sourceIp: string, now: number): GuardResult {
+    const ip = this.#ipOf.get(env.from);
+    if (ip === undefined) return this.#refuse("unknown_sender");
+    if (normalizeIp(sourceIp) !== ip) return this.#refuse("bad_source");
+
+    const track = this.#tracks.get(env.from);
+    if (track === undefined) {
+      this.#tracks.set(env.from, { inc: env.inc, seq: env.seq, lastAcceptedAt: now, retired: [] });
+      return { ok: true, restarted: false };
+    }
+    if (env.inc === track.inc) {
+      if (env.seq <= track.seq) return this.#refuse("replay");
+      track.seq = env.seq;
+      track.lastAcceptedAt = now;
+      return { ok: true, restarted: false };
+    }
+    if (env.inc < track.inc) {
+      const silentFor = now - track.lastAcceptedAt;
+      if (silentFor < this.#graceMs || track.retired.includes(env.inc)) return this.#refuse("stale_incarnation");
+    }
+    track.retired.push(track.inc);
+    if (track.retired.length > RETIRED_KEPT) track.retired.shift();
+    track.inc = env.inc;
+    track.seq = env.seq;
+    track.lastAcceptedAt = now;
+    return { ok: true, restarted: true };
+  }
+
+  #refuse(reason: RejectReason): GuardResult {
+    this.counters[reason]++;
+    return { ok: false, reason };
+  }
+}

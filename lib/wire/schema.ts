@@ -1,0 +1,70 @@
+// Zod schemas for what travels on the wire. A packet whose MAC is valid was sent by a key holder,
+// but it may still come from a newer or buggy build: the body is checked field by field so the
+// core only ever sees a well-formed MessageBody.
+
+import { z } from "zod";
+import type { CommandBody, HeartbeatBody, MessageBody } from "../core/types.ts";
+
+/** Names and ids are short; the bound keeps a valid-MAC but silly packet from carrying megabytes of one string. */
+const name = z.string().min(1).max(256);
+const count = z.int().min(0);
+
+const hold = z.object({
+  slot: name,
+  role: z.enum(["primary", "backup"]),
+  claim: count,
+  heldMs: z.number().min(0),
+});
+
+export const heartbeatSchema = z.object({
+  kind: z.literal("heartbeat"),
+  config: z.string().max(256),
+  active: z.boolean(),
+  standby: z.boolean(),
+  ready: z.boolean(),
+  leaving: z.boolean(),
+  quorum: z.boolean(),
+  pingOk: z.boolean().nullable(),
+  alive: z.array(name).max(1024),
+  stable: z.array(name).max(1024),
+  holds: z.array(hold).max(4096),
+  failed: z.array(name).max(4096),
+  uptimeMs: z.number().min(0),
+});
+
+const operatorCommand = z.discriminatedUnion("op", [
+  z.object({ op: z.literal("standby"), node: name }),
+  z.object({ op: z.literal("unstandby"), node: name }),
+  z.object({ op: z.literal("move"), resource: name, node: name }),
+  z.object({ op: z.literal("cleanup"), resource: name }),
+  z.object({ op: z.literal("reload") }),
+]);
+
+export const commandSchema = z.object({
+  kind: z.literal("command"),
+  command: operatorCommand,
+  by: z.string().max(256),
+});
+
+export const messageBodySchema = z.discriminatedUnion("kind", [heartbeatSchema, commandSchema]);
+
+export const envelopeSchema = z.object({
+  from: name,
+  /** Incarnation: Date.now() of the sender's start, so it grows across restarts. */
+  inc: count,
+  seq: count,
+  body: messageBodySchema,
+});
+
+// Compile-time guards: the schemas and the hand-written contract in lib/core/types.ts must not drift.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const heartbeatMatches: Same<z.infer<typeof heartbeatSchema>, DeepMutable<HeartbeatBody>> = true;
+const commandMatches: Same<z.infer<typeof commandSchema>, DeepMutable<CommandBody>> = true;
+const bodyMatches: [z.infer<typeof messageBodySchema>] extends [MessageBody] ? true : false = true;
+void heartbeatMatches, commandMatches, bodyMatches;
+
+type DeepMutable<T> = T extends readonly (infer U)[]
+  ? DeepMutable<U>[]
+  : T extends object
+    ? { -readonly [K in keyof T]: DeepMutable<T[K]> }
+    : T;
