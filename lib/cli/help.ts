@@ -9,8 +9,8 @@ Usage: drcm [options]                 run this node's cluster manager in the for
 
 General options (DRCM 1.x compatible):
   --help, --version              print this text / the version and exit 0
-  --config-file=PATH             config file (default /etc/drcm/cm.cfg); its directory is the
-                                 etc dir: PATH/../.auth/authkey, relative resource paths
+  --config-file=PATH             config file (default /etc/drcm/cm.cfg); the directory holding it
+                                 is the etc dir: DIR/.auth/authkey, relative resource paths
   --node=NAME                    act as this [CM_NODE] instead of the one matching uname -n
   --debug, --debug-level=N       debug logging (SIGUSR1/SIGUSR2 lower/raise it at run time)
   --verbose, --verbose-level=N   echo log lines to stdout

@@ -11,7 +11,7 @@ export class Block {
 
   constructor(
     readonly file: string,
-    readonly label: string,
+    public label: string,
     entries: readonly KeyValue[],
     known: readonly string[],
     readonly findings: Finding[],

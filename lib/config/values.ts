@@ -21,6 +21,20 @@ export function formatMs(ms: number): string {
   return `${ms}ms`;
 }
 
+function durationSchema(zeroOk: boolean) {
+  return z.string().transform((s, ctx) => {
+    const ms = parseDurationMs(s);
+    if (ms === null || (ms <= 0 && !zeroOk)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `expected a ${zeroOk ? "" : "non-zero "}duration like "50ms", "1s", "1.5s" or "2m" (a bare number means seconds)`,
+      });
+      return z.NEVER;
+    }
+    return ms;
+  });
+}
+
 const wholeNumber = (min: number, max: number) =>
   z
     .string()
@@ -33,14 +47,8 @@ export const schemas = {
   positiveInt: wholeNumber(1, 2_147_483_647),
   nonNegativeInt: wholeNumber(0, 2_147_483_647),
   maxLogSize: wholeNumber(1, 2_000_000_000),
-  duration: z.string().transform((s, ctx) => {
-    const ms = parseDurationMs(s);
-    if (ms === null || ms <= 0) {
-      ctx.addIssue({ code: "custom", message: 'expected a duration like "50ms", "1s", "1.5s" or "2m" (a bare number means seconds)' });
-      return z.NEVER;
-    }
-    return ms;
-  }),
+  duration: durationSchema(false),
+  durationOrZero: durationSchema(true),
   quorum: z.enum(["majority", "none"], { error: 'expected "majority" or "none"' }),
   ipv4: z.string().refine((s) => isIPv4(s), "expected an IPv4 address like 192.168.1.10"),
   nonEmpty: z.string().min(1, "expected a value"),

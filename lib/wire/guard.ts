@@ -71,10 +71,9 @@ export class PeerGuard {
       track.lastAcceptedAt = now;
       return { ok: true, restarted: false };
     }
-    if (env.inc < track.inc) {
-      const silentFor = now - track.lastAcceptedAt;
-      if (silentFor < this.#graceMs || track.retired.includes(env.inc)) return this.#refuse("stale_incarnation");
-    }
+    // A run the peer has left behind is over for good: its packets can only be copies.
+    if (track.retired.includes(env.inc)) return this.#refuse("stale_incarnation");
+    if (env.inc < track.inc && now - track.lastAcceptedAt < this.#graceMs) return this.#refuse("stale_incarnation");
     track.retired.push(track.inc);
     if (track.retired.length > RETIRED_KEPT) track.retired.shift();
     track.inc = env.inc;

@@ -3,7 +3,7 @@
 // timestamp check; older entries are pruned.
 
 export class NonceCache {
-  /** nonce -> wall ms after which it may be forgotten. Map order = insertion order = oldest first. */
+  /** nonce -> last wall ms at which it is still remembered (inclusive). Map order = insertion order = oldest first. */
   readonly #expiry = new Map<string, number>();
 
   /**
@@ -41,7 +41,7 @@ export class NonceCache {
     // Entries were added with a non-decreasing `now` in the normal case, so expired ones sit at the
     // front; stop at the first live one. A wall clock stepped back only delays pruning.
     for (const [nonce, until] of this.#expiry) {
-      if (until > now) break;
+      if (until >= now) break;
       this.#expiry.delete(nonce);
     }
   }

@@ -26,6 +26,7 @@ export const heartbeatSchema = z.object({
   quorum: z.boolean(),
   pingOk: z.boolean().nullable(),
   alive: z.array(name).max(1024),
+  heard: z.array(z.number().min(0)).max(1024).optional(),
   stable: z.array(name).max(1024),
   holds: z.array(hold).max(4096),
   failed: z.array(name).max(4096),
@@ -57,11 +58,15 @@ export const envelopeSchema = z.object({
 });
 
 // Compile-time guards: the schemas and the hand-written contract in lib/core/types.ts must not drift.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const heartbeatMatches: Same<z.infer<typeof heartbeatSchema>, DeepMutable<HeartbeatBody>> = true;
+// Key sets are compared too: mutual assignability alone would not notice a new optional field that the
+// schema lacks (zod would then silently strip it from every packet).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? ([keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false) : false) : false;
+type Heartbeat = z.infer<typeof heartbeatSchema>;
+const heartbeatMatches: Same<Heartbeat, DeepMutable<HeartbeatBody>> = true;
+const holdMatches: Same<Heartbeat["holds"][number], DeepMutable<HeartbeatBody["holds"][number]>> = true;
 const commandMatches: Same<z.infer<typeof commandSchema>, DeepMutable<CommandBody>> = true;
 const bodyMatches: [z.infer<typeof messageBodySchema>] extends [MessageBody] ? true : false = true;
-void heartbeatMatches, commandMatches, bodyMatches;
+void heartbeatMatches, holdMatches, commandMatches, bodyMatches;
 
 type DeepMutable<T> = T extends readonly (infer U)[]
   ? DeepMutable<U>[]

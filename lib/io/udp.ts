@@ -1,0 +1,128 @@
+// The UDP edge: one socket receives on bindHost:port; packets leave from sendHost (the node's
+// keep_alive_ip) so that peers' source-address check passes even when the receiver is bound to
+// 0.0.0.0. A dead peer is the normal case: sending to it makes the kernel queue ECONNREFUSED on the
+// socket, which Bun reports through the socket's error handler (and, without one, ends the process).
+// Every error here is counted and handed to onError, never thrown after the sockets are open.
+
+export interface UdpOptions {
+  readonly bindHost: string;
+  /** 0 picks a free port (tests). */
+  readonly port: number;
+  /** Source address of everything sent: this node's keep_alive_ip. */
+  readonly sendHost: string;
+  /** Told about every counted error (for a rate-limited log line); must not throw. */
+  readonly onError?: (err: Error) => void;
+}
+
+export interface UdpEndpoint {
+  /** Never throws: a failed send (dead peer, oversize, closed) is counted in `errors`. */
+  send(host: string, port: number, bytes: Uint8Array): void;
+  close(): void;
+  /** The bound receive port (useful when `port` was 0). */
+  readonly port: number;
+  /** Socket errors, failed sends and exceptions thrown by onPacket. */
+  readonly errors: number;
+  readonly sent: number;
+  readonly received: number;
+}
+
+type PacketHandler = (bytes: Uint8Array, srcIp: string, srcPort: number) => void;
+
+const WHY: Record<string, string> = {
+  EADDRINUSE: "address in use",
+  EADDRNOTAVAIL: "address not available on this host",
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  ENOENT: "cannot resolve host",
+  EINVAL: "invalid address",
+};
+
+function bindError(host: string, port: number, err: unknown, what: string): Error {
+  const code = (err as { code?: unknown } | null)?.code;
+  const why = (typeof code === "string" ? WHY[code] : undefined) ?? (err instanceof Error ? err.message : String(err));
+  return new Error(`Cannot bind UDP ${host}:${port}${what}: ${why}`);
+}
+
+function asError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}
+
+export async function openUdp(opts: UdpOptions, onPacket: PacketHandler): Promise<UdpEndpoint> {
+  let errors = 0;
+  let sent = 0;
+  let received = 0;
+  let closed = false;
+
+  const fail = (err: unknown): void => {
+    errors++;
+    try {
+      opts.onError?.(asError(err));
+    } catch {
+      // A logging failure must not turn a counted error into a crash.
+    }
+  };
+
+  const handler = {
+    data(_socket: unknown, data: Uint8Array, port: number, address: string): void {
+      received++;
+      try {
+        onPacket(data, address, port);
+      } catch (err) {
+        fail(err);
+      }
+    },
+    // Bun 1.4.5 calls error(err) with the socket as `this`; its types say error(socket, err).
+    // Take the last argument so both shapes count the same error.
+    error(...args: unknown[]): void {
+      fail(args[args.length - 1]);
+    },
+  };
+
+  const bindSocket = async (host: string, port: number, what: string) => {
+    try {
+      return await Bun.udpSocket({ hostname: host, port, binaryType: "uint8array", socket: handler });
+    } catch (err) {
+      throw bindError(host, port, err, what);
+    }
+  };
+
+  const receiver = await bindSocket(opts.bindHost, opts.port, "");
+  let sender = receiver;
+  if (opts.sendHost !== opts.bindHost) {
+    try {
+      sender = await bindSocket(opts.sendHost, 0, " (sending socket)");
+    } catch (err) {
+      receiver.close();
+      throw err;
+    }
+  }
+
+  return {
+    send(host, port, bytes) {
+      if (closed) return;
+      try {
+        // false = the kernel buffer is full; the packet is lost like any other UDP loss.
+        if (sender.send(bytes, port, host)) sent++;
+        else fail(new Error(`UDP send to ${host}:${port} dropped: socket buffer full`));
+      } catch (err) {
+        fail(err);
+      }
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      receiver.close();
+      if (sender !== receiver) sender.close();
+    },
+    port: receiver.port,
+    get errors() {
+      return errors;
+    },
+    get sent() {
+      return sent;
+    },
+    get received() {
+      return received;
+    },
+  };
+}
