@@ -32,6 +32,7 @@ export const SERVER_KEYS: readonly KeyDoc[] = [
   { key: "application_timeout", def: "120s", doc: "Time limit of one application start/stop/ensure run", added: true },
   { key: "filesystem_timeout", def: "60s", doc: "Time limit of one file system script run", added: true },
   { key: "alert_timeout", def: "10s", doc: "Time limit of one alert_script run", added: true },
+  { key: "fence_timeout", def: "60s", doc: "Time limit of one fence_script run (takeover waits for it)", added: true },
   { key: "run_dir", def: "/var/run/drcm", doc: "Run directory (created at start)" },
   { key: "log_dir", def: "/var/log/drcm", doc: "Log directory: drcm.log and the <kind>_resource.log files (created at start)" },
   { key: "spool_dir", def: "/var/spool/drcm", doc: "Spool directory (created at start)" },

@@ -138,6 +138,8 @@ export interface ServerConfig {
   /** Script timeout per kind, milliseconds. */
   readonly actionTimeoutMs: Readonly<Record<ResourceKind, number>>;
   readonly alertTimeoutMs: number;
+  /** Time limit of one fence_script run. */
+  readonly fenceTimeoutMs: number;
   /** Line of each key written in `[CM_SERVER]`. */
   readonly lines: Readonly<Record<string, number>>;
 }

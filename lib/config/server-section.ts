@@ -98,6 +98,7 @@ export function parseServer(entries: readonly KeyValue[], nodeCount: number, fil
       filesystem: b.typed("filesystem_timeout", schemas.duration, TIMEOUT_DEFAULT_MS.filesystem),
     },
     alertTimeoutMs: b.typed("alert_timeout", schemas.duration, 10_000),
+    fenceTimeoutMs: b.typed("fence_timeout", schemas.duration, 60_000),
     lines: b.lines(),
   };
 }

@@ -1,0 +1,199 @@
+// The only place that spawns resource commands. A command is one string for /bin/sh -c (1.x used
+// system(), and users' cm.cfg values rely on shell quoting, `~`, `$VAR`, `;` and `|`).
+//
+// Each command runs in its own process group so a timeout can end everything it started
+// (SIGTERM to the group, SIGKILL after a grace period). A command that exits normally may leave
+// daemons behind on purpose (an application's start command), so the group is killed only on timeout.
+import { spawn } from "node:child_process";
+import { appendFileSync, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import type { Readable } from "node:stream";
+
+export interface RunResult {
+  /** Exit code of the shell; null when it was ended by a signal. */
+  exitCode: number | null;
+  /** Signal that ended the shell (e.g. "SIGTERM"), or null. */
+  signal: string | null;
+  /** The timeout fired and the process group was killed. */
+  timedOut: boolean;
+  durationMs: number;
+  /** stdout and stderr interleaved, capped to OUTPUT_CAP bytes (the tail is kept: errors come last). */
+  output: string;
+}
+
+export interface RunOptions {
+  timeoutMs: number;
+  /** Time between SIGTERM and SIGKILL to the group after a timeout. */
+  graceMs?: number;
+  /** Extra environment variables on top of this process's environment. */
+  env?: Record<string, string>;
+  /** Append the output, one timestamped line each, plus a result line. */
+  logFile?: string;
+  cwd?: string;
+}
+
+export const OUTPUT_CAP = 64 * 1024;
+export const DEFAULT_GRACE_MS = 2000;
+/** After the shell exits, how long to keep reading what it already wrote before returning. */
+const DRAIN_MS = 100;
+const POLL_MS = 25;
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const pad2 = (n: number): string => String(n).padStart(2, "0");
+
+/** 1.x log time stamp: `Mon DD HH:MM:SS`, local time. */
+export function logStamp(d: Date): string {
+  return `${MONTHS[d.getMonth()]} ${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+}
+
+/** One line saying how a run ended, used in logs and ActionResult.detail. */
+export function describeResult(r: RunResult, timeoutMs: number): string {
+  if (r.timedOut) return `timed out after ${timeoutMs} ms (killed)`;
+  if (r.signal !== null) return `killed by ${r.signal} after ${Math.round(r.durationMs)} ms`;
+  if (r.exitCode === 0) return `exit 0 in ${Math.round(r.durationMs)} ms`;
+  const last = lastLine(r.output);
+  return last === "" ? `exit ${r.exitCode}` : `exit ${r.exitCode}: ${last}`;
+}
+
+export function lastLine(output: string): string {
+  const lines = output.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  const last = lines[lines.length - 1] ?? "";
+  return last.length > 200 ? `${last.slice(0, 200)}...` : last;
+}
+
+/** Does any process of group `pgid` still exist (zombies count until reaped)? */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function killGroup(pgid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, sig);
+  } catch {
+    // ESRCH: the group is already gone.
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Keeps the tail of the output within OUTPUT_CAP bytes. */
+class OutputTail {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private dropped = 0;
+  add(b: Buffer): void {
+    this.chunks.push(b);
+    this.size += b.length;
+    while (this.size > OUTPUT_CAP && this.chunks.length > 0) {
+      const first = this.chunks[0]!;
+      const excess = this.size - OUTPUT_CAP;
+      if (first.length <= excess) {
+        this.chunks.shift();
+        this.size -= first.length;
+        this.dropped += first.length;
+      } else {
+        this.chunks[0] = first.subarray(excess);
+        this.size -= excess;
+        this.dropped += excess;
+      }
+    }
+  }
+  text(): string {
+    const body = Buffer.concat(this.chunks).toString("utf8");
+    return this.dropped > 0 ? `[output cut: first ${this.dropped} bytes dropped]\n${body}` : body;
+  }
+}
+
+/**
+ * Appends a finished run to a resource log: each output line, then the result line, each as
+ * `Mon DD HH:MM:SS <command>: <line>`. Used directly by callers that log only some runs.
+ */
+export function appendRunLog(file: string, command: string, r: RunResult, timeoutMs: number): void {
+  const stamp = logStamp(new Date());
+  const lines = r.output.split("\n").filter((l, i, all) => !(l === "" && i === all.length - 1));
+  const text = [...lines, describeResult(r, timeoutMs)].map((l) => `${stamp} ${command}: ${l}\n`).join("");
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    appendFileSync(file, text);
+  } catch {
+    // A full or missing log directory must not turn a successful action into a failure.
+  }
+}
+
+/**
+ * Runs `command` with /bin/sh -c in its own process group. Never throws for a failing command: a
+ * spawn error comes back as exit code 127 with the reason in `output`.
+ */
+export async function runShell(command: string, opts: RunOptions): Promise<RunResult> {
+  const graceMs = opts.graceMs ?? DEFAULT_GRACE_MS;
+  const started = performance.now();
+  const tail = new OutputTail();
+  let collecting = true;
+
+  const finish = (r: Omit<RunResult, "output" | "durationMs">): RunResult => {
+    collecting = false;
+    const result: RunResult = { ...r, durationMs: performance.now() - started, output: tail.text() };
+    if (opts.logFile !== undefined) appendRunLog(opts.logFile, command, result, opts.timeoutMs);
+    return result;
+  };
+
+  let child;
+  try {
+    child = spawn("/bin/sh", ["-c", command], {
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, ...opts.env },
+      cwd: opts.cwd,
+    });
+  } catch (e) {
+    tail.add(Buffer.from(`Cannot run /bin/sh: ${(e as Error).message}\n`));
+    return finish({ exitCode: 127, signal: null, timedOut: false });
+  }
+
+  // Daemons started by the command may keep the pipes open for their whole life: keep reading
+  // (and discarding) so they never get SIGPIPE, but stop recording once this run has returned.
+  const closed: Promise<void>[] = [];
+  for (const s of [child.stdout, child.stderr] as (Readable | null)[]) {
+    if (s === null) continue;
+    s.on("data", (b: Buffer) => {
+      if (collecting) tail.add(b);
+    });
+    s.on("error", () => {});
+    closed.push(new Promise((r) => s.once("close", () => r())));
+  }
+
+  const exited = new Promise<{ code: number | null; signal: string | null; error?: string }>((resolve) => {
+    child.once("exit", (code, signal) => resolve({ code, signal }));
+    child.once("error", (e) => resolve({ code: 127, signal: null, error: e.message }));
+  });
+
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), opts.timeoutMs);
+  });
+
+  const first = await Promise.race([exited, timedOut]);
+  clearTimeout(timer);
+  const pgid = child.pid;
+
+  if (first === "timeout" && pgid !== undefined) {
+    killGroup(pgid, "SIGTERM");
+    const deadline = performance.now() + graceMs;
+    while (groupAlive(pgid) && performance.now() < deadline) await sleep(POLL_MS);
+    if (groupAlive(pgid)) killGroup(pgid, "SIGKILL");
+    const end = await exited;
+    await Promise.race([Promise.all(closed), sleep(DRAIN_MS)]);
+    return finish({ exitCode: end.code, signal: end.signal, timedOut: true });
+  }
+
+  const end = first === "timeout" ? await exited : first;
+  if (end.error !== undefined) tail.add(Buffer.from(`Cannot run /bin/sh: ${end.error}\n`));
+  await Promise.race([Promise.all(closed), sleep(DRAIN_MS)]);
+  for (const s of [child.stdout, child.stderr]) (s as unknown as { unref?: () => void } | null)?.unref?.();
+  return finish({ exitCode: end.code, signal: end.signal, timedOut: false });
+}
