@@ -37,7 +37,8 @@ Service life:
   --install [--root=DIR] [--dry-run] [--force]
                                  write the embedded agents, utils, unit files and examples
                                  where the RPM puts them
-  --import-heartbeat[=/etc/ha.d] write a cm.cfg (to --config-file) from Heartbeat's
-                                 ha.cf, haresources and authkeys
+  --import-heartbeat[=/etc/ha.d] [--config-file=OUT] [--force] [--dry-run]
+                                 write a cm.cfg draft (default ./cm.cfg) from Heartbeat's
+                                 ha.cf, haresources and authkeys; exit 2 when it has warnings
   demo [--netns] [--keep]        start a 3-node demo cluster and fail it over (npm start)
 `;
