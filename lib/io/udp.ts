@@ -86,33 +86,107 @@ export async function openUdp(opts: UdpOptions, onPacket: PacketHandler): Promis
     }
   };
 
+  // Bun 1.4.5: once a socket has seen ECONNREFUSED (an ICMP port unreachable for something it sent),
+  // it neither sends nor receives any more. So the receiving socket never sends, and every
+  // destination gets its own sending socket bound to sendHost: a dead peer breaks only its own
+  // socket, which is replaced on the next send to it.
   const receiver = await bindSocket(opts.bindHost, opts.port, "");
-  let sender = receiver;
-  if (opts.sendHost !== opts.bindHost) {
-    try {
-      sender = await bindSocket(opts.sendHost, 0, " (sending socket)");
-    } catch (err) {
-      receiver.close();
-      throw err;
-    }
+  // Fail fast at start when sendHost is not an address of this host.
+  const probe = await bindSocket(opts.sendHost, 0, " (sending socket)").catch((err) => {
+    receiver.close();
+    throw err;
+  });
+  probe.close();
+
+  interface Sender {
+    socket: Awaited<ReturnType<typeof Bun.udpSocket>> | null;
+    broken: boolean;
+    opening: boolean;
+    /** The newest packet asked for while the socket was being (re)opened. */
+    pending: { port: number; bytes: Uint8Array } | null;
   }
+  const senders = new Map<string, Sender>();
+
+  const transmit = (entry: Sender, host: string, port: number, bytes: Uint8Array): void => {
+    try {
+      // false = the kernel buffer is full; the packet is lost like any other UDP loss.
+      if (entry.socket!.send(bytes, port, host)) sent++;
+      else fail(new Error(`UDP send to ${host}:${port} dropped: socket buffer full`));
+    } catch (err) {
+      entry.broken = true;
+      fail(err);
+    }
+  };
+
+  const reopen = (entry: Sender, host: string): void => {
+    entry.opening = true;
+    try {
+      entry.socket?.close();
+    } catch {
+      // already closed by Bun after its error
+    }
+    entry.socket = null;
+    Bun.udpSocket({
+      hostname: opts.sendHost,
+      port: 0,
+      binaryType: "uint8array",
+      socket: {
+        data() {
+          // Peers answer nothing on this socket.
+        },
+        error(...args: unknown[]) {
+          entry.broken = true;
+          fail(args[args.length - 1]);
+        },
+      },
+    }).then(
+      (socket) => {
+        entry.opening = false;
+        if (closed) {
+          socket.close();
+          return;
+        }
+        entry.socket = socket;
+        entry.broken = false;
+        const p = entry.pending;
+        entry.pending = null;
+        if (p) transmit(entry, host, p.port, p.bytes);
+      },
+      (err) => {
+        entry.opening = false;
+        entry.pending = null;
+        fail(err);
+      },
+    );
+  };
 
   return {
     send(host, port, bytes) {
       if (closed) return;
-      try {
-        // false = the kernel buffer is full; the packet is lost like any other UDP loss.
-        if (sender.send(bytes, port, host)) sent++;
-        else fail(new Error(`UDP send to ${host}:${port} dropped: socket buffer full`));
-      } catch (err) {
-        fail(err);
+      let entry = senders.get(host);
+      if (!entry) {
+        entry = { socket: null, broken: true, opening: false, pending: null };
+        senders.set(host, entry);
       }
+      if (entry.broken || entry.socket === null) {
+        entry.pending = { port, bytes };
+        if (!entry.opening) reopen(entry, host);
+        return;
+      }
+      transmit(entry, host, port, bytes);
     },
     close() {
       if (closed) return;
       closed = true;
       receiver.close();
-      if (sender !== receiver) sender.close();
+      for (const e of senders.values()) {
+        try {
+          e.socket?.close();
+        } catch {
+          // already closed
+        }
+      }
+      senders.clear();
     },
     port: receiver.port,
     get errors() {
