@@ -13,8 +13,8 @@ export interface KeyDoc {
 }
 
 export const SERVER_KEYS: readonly KeyDoc[] = [
-  { key: "udpport", def: "53897", doc: "UDP port of all cluster traffic (heartbeats, console); 1-65535" },
-  { key: "tcpport", def: "53897", doc: "Checked (1-65535) but unused, as in 1.x" },
+  { key: "udpport", def: "53897", doc: "UDP port of all cluster traffic (authenticated heartbeats); 1-65535" },
+  { key: "tcpport", def: "53897", doc: "TCP port of the control channel (client commands, HMAC-signed; 1.x opened none); 1-65535" },
   { key: "bind_to_keep_alive_ip", def: "1", doc: "1: listen on this node's keep_alive_ip only; 0: on all addresses" },
   { key: "dead_node_count", def: "", doc: "1.x key: when dead_time is not set, dead_time = max(4, dead_node_count) x keep_alive_interval" },
   { key: "keep_alive_interval", def: "50ms", doc: "Heartbeat period to every peer", added: true },

@@ -1,0 +1,72 @@
+// `health`: one monitoring-plugin line and exit code (Nagios/Icinga/Zabbix agents):
+//   0 OK        every node alive, every slot held where placement wants it
+//   1 WARNING   the cluster serves everything but is degraded (a node down or suspect, standby,
+//               config differs, resources failed over, a resource failing its watch)
+//   2 CRITICAL  a resource is held nowhere, a floating IP or crontab is held twice, no quorum,
+//               or the node asked does not answer
+//   3 UNKNOWN   the check itself could not run (no config, no key)
+
+import type { ClusterStatus } from "../core/types.ts";
+import { summarize } from "./view.ts";
+
+export const OK = 0;
+export const WARNING = 1;
+export const CRITICAL = 2;
+export const UNKNOWN = 3;
+const NAMES = ["OK", "WARNING", "CRITICAL", "UNKNOWN"] as const;
+
+export interface HealthResult {
+  readonly code: 0 | 1 | 2 | 3;
+  readonly state: (typeof NAMES)[number];
+  /** `DRCM <STATE> - <summary> | <perfdata>` */
+  readonly line: string;
+  readonly problems: readonly string[];
+}
+
+export function evaluateHealth(status: ClusterStatus): HealthResult {
+  const sum = summarize(status);
+  const critical: string[] = [];
+  const warning: string[] = [];
+
+  for (const r of sum.resourcesDown) {
+    const reason = sum.slots.find((s) => s.slot.resource === r)?.slot.reason;
+    critical.push(`${r} not running${reason ? ` (${reason})` : ""}`);
+  }
+  for (const d of sum.duplicates) critical.push(`${d.slot.slot} held by ${d.holders.map((h) => h.node).join(" and ")}`);
+  if (!status.quorum.has) critical.push(`no quorum (${status.quorum.alive}/${status.quorum.total} alive)`);
+
+  for (const n of status.nodes) {
+    if (n.self) {
+      if (n.state === "standby") warning.push(`${n.nodename} standby`);
+    } else if (n.state !== "alive") warning.push(`${n.nodename} ${n.state}`);
+    if (n.configDiffers) warning.push(`${n.nodename} config differs`);
+  }
+  const downResources = new Set(sum.resourcesDown);
+  for (const v of sum.slots) {
+    const s = v.slot;
+    if (v.holders.length === 0 && !downResources.has(s.resource)) warning.push(`${s.slot} not running${s.reason ? ` (${s.reason})` : ""}`);
+    if (v.holders.some((h) => h.role === "backup")) warning.push(`${s.slot} failed over to ${v.holders.map((h) => h.node).join(",")}`);
+    if (s.failedOn.length > 0) warning.push(`${s.slot} failed on ${s.failedOn.join(",")}`);
+    else if (s.lastWatch !== null && !s.lastWatch.ok) warning.push(`${s.slot} watch failed`);
+  }
+
+  const code = critical.length > 0 ? CRITICAL : warning.length > 0 ? WARNING : OK;
+  const problems = [...critical, ...warning];
+  const n = sum.nodesTotal;
+  const m = sum.slots.length;
+  const summary = `${sum.nodesUp}/${n} nodes up, ${sum.slotsHeld}/${m} resources held`;
+  const perf = [
+    `nodes_up=${sum.nodesUp};;;0;${n}`,
+    `resources_held=${sum.slotsHeld};;;0;${m}`,
+    `failed_over=${sum.failedOver};;;0`,
+    `duplicates=${sum.duplicates.length};;;0`,
+    `quorum=${status.quorum.has ? 1 : 0};;;0;1`,
+  ].join(" ");
+  const detail = problems.length > 0 ? `: ${problems.join(", ")}` : "";
+  return { code, state: NAMES[code], problems, line: `DRCM ${NAMES[code]} - ${summary}${detail} | ${perf}` };
+}
+
+/** When the check cannot reach the node it asks, or cannot run at all. */
+export function healthFailure(code: typeof CRITICAL | typeof UNKNOWN, reason: string): HealthResult {
+  return { code, state: NAMES[code], problems: [reason], line: `DRCM ${NAMES[code]} - ${reason}` };
+}

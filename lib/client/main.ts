@@ -1,0 +1,81 @@
+// `drcm --client [--command=CMD]`: load the config, find the local node and the key, then run one
+// command or open the console.
+
+import { existsSync } from "node:fs";
+import { hostname } from "node:os";
+import type { CliOptions } from "../cli/args.ts";
+import { readAuthKey } from "../config/auth.ts";
+import { loadCluster } from "../config/load.ts";
+import { formatFinding } from "../config/report.ts";
+import { findSelf } from "../config/self.ts";
+import { nonInteractiveHelp, splitWords } from "./commands.ts";
+import { healthFailure, UNKNOWN } from "./health.ts";
+import { makePaint, wantColor } from "./paint.ts";
+import { runCommand, type ClientContext } from "./run.ts";
+import { localStamp } from "./stamp.ts";
+import { makeCaller, whoAmI } from "./transport.ts";
+
+const write = (stream: NodeJS.WriteStream) => (s: string) => void stream.write(s);
+const drain = (stream: NodeJS.WriteStream) => new Promise<void>((r) => stream.write("", () => r()));
+
+export async function runClient(o: CliOptions): Promise<number> {
+  const code = await client(o);
+  await drain(process.stdout);
+  await drain(process.stderr);
+  return code;
+}
+
+async function client(o: CliOptions): Promise<number> {
+  const out = write(process.stdout);
+  const err = write(process.stderr);
+  const words = o.command === null ? [] : [...splitWords(o.command), ...o.rest];
+  const isHealth = words[0] === "health";
+  const fail = (msg: string): number => {
+    // A monitoring check must still print its one line and exit UNKNOWN.
+    if (isHealth) {
+      out(`${healthFailure(UNKNOWN, msg).line}\n`);
+      return UNKNOWN;
+    }
+    err(`drcm: ERROR - ${msg}\n`);
+    return 1;
+  };
+
+  if (words[0] === "help" && words.length === 1) {
+    out(nonInteractiveHelp());
+    return 0;
+  }
+  if (!existsSync(o.configFile)) return fail(`Config file not found ${o.configFile}`);
+  const { cluster, findings } = await loadCluster(o.configFile);
+  if (cluster === null) {
+    if (!isHealth) for (const f of findings.filter((x) => x.severity === "ERROR")) err(`drcm: ${formatFinding(f)}\n`);
+    return fail(`Cannot load config file ${o.configFile} (drcm --check-config lists every problem)`);
+  }
+  const self = findSelf(cluster, o.node);
+  if (typeof self === "string" && o.node !== null) return fail(self);
+
+  const auth = readAuthKey(cluster.etcDir);
+  const key = "key" in auth ? auth.key : null;
+  const paint = makePaint(wantColor({ noColor: o.noColor, isTty: process.stdout.isTTY === true, env: process.env }));
+  const ctx: ClientContext = {
+    cluster,
+    self: typeof self === "string" ? null : self,
+    caller: makeCaller(key, whoAmI(process.env, hostname()), "error" in auth ? auth.error : null),
+    now: () => Date.now(),
+    stamp: localStamp,
+    paint,
+    json: o.json,
+    out,
+    err,
+    console: o.command === null,
+    precheckReload: async () => {
+      const r = await loadCluster(cluster.file);
+      const errors = r.findings.filter((f) => f.severity === "ERROR");
+      return r.cluster !== null && errors.length === 0 ? null : errors.map((f) => `drcm: ${formatFinding(f)}`).join("\n");
+    },
+  };
+  if (o.command === null) {
+    const { runConsole } = await import("./console.ts");
+    return runConsole(ctx, { node: o.nodeSelector, count: o.count });
+  }
+  return runCommand(ctx, words, { node: o.nodeSelector, count: o.count });
+}

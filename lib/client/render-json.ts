@@ -1,0 +1,108 @@
+// `status --json`: a stable, versioned document for scripts. The zod schema below IS the contract
+// (documented field by field in packaging/doc/client.md); a change that is not backward compatible
+// bumps `schema`.
+
+import { z } from "zod";
+import { RESOURCE_KINDS } from "../config/model.ts";
+import type { ClusterStatus } from "../core/types.ts";
+import { evaluateHealth } from "./health.ts";
+import { nodeIsUp } from "./view.ts";
+
+export const STATUS_SCHEMA_ID = "drcm.status/1";
+
+const ms = z.number().min(0);
+export const statusJsonSchema = z.strictObject({
+  schema: z.literal(STATUS_SCHEMA_ID),
+  generatedAt: z.iso.datetime(),
+  answeredBy: z.string(),
+  version: z.string(),
+  uptimeMs: ms,
+  health: z.strictObject({ code: z.int().min(0).max(3), state: z.enum(["OK", "WARNING", "CRITICAL", "UNKNOWN"]), summary: z.string(), problems: z.array(z.string()) }),
+  quorum: z.strictObject({ policy: z.enum(["majority", "none"]), has: z.boolean(), alive: z.int().min(0), total: z.int().min(0) }),
+  nodes: z.array(
+    z.strictObject({
+      nodename: z.string(),
+      hostname: z.string(),
+      ip: z.string(),
+      self: z.boolean(),
+      up: z.boolean(),
+      state: z.enum(["starting", "alive", "suspect", "dead", "inactive", "standby", "leaving"]),
+      heartbeatAgeMs: ms.nullable(),
+      configDiffers: z.boolean(),
+      quorum: z.boolean().nullable(),
+      pingOk: z.boolean().nullable(),
+      uptimeMs: ms.nullable(),
+    }),
+  ),
+  resources: z.array(
+    z.strictObject({
+      slot: z.string(),
+      resource: z.string(),
+      kind: z.enum(RESOURCE_KINDS),
+      nickname: z.string(),
+      owner: z.string(),
+      candidates: z.array(z.string()),
+      running: z.boolean(),
+      holders: z.array(
+        z.strictObject({ node: z.string(), role: z.enum(["primary", "backup"]), claim: z.int().min(0), heldMs: ms, since: z.iso.datetime() }),
+      ),
+      desired: z.string().nullable(),
+      lastWatch: z.strictObject({ ok: z.boolean(), ageMs: ms, detail: z.string() }).nullable(),
+      failCount: z.int().min(0),
+      failedOn: z.array(z.string()),
+      reason: z.string().nullable(),
+    }),
+  ),
+});
+export type StatusJson = z.infer<typeof statusJsonSchema>;
+
+export interface ServingInfo {
+  readonly nodename: string;
+  readonly version: string;
+  readonly uptimeMs: number;
+}
+
+/** Whole milliseconds: the core measures with performance.now(). */
+const round = (v: number | null): number | null => (v === null ? null : Math.round(v));
+
+export function statusToJson(status: ClusterStatus, info: ServingInfo, now: number): StatusJson {
+  const up = new Set(status.nodes.filter(nodeIsUp).map((n) => n.nodename));
+  const h = evaluateHealth(status);
+  return {
+    schema: STATUS_SCHEMA_ID,
+    generatedAt: new Date(now).toISOString(),
+    answeredBy: info.nodename,
+    version: info.version,
+    uptimeMs: Math.round(info.uptimeMs),
+    health: { code: h.code, state: h.state, summary: h.line, problems: [...h.problems] },
+    quorum: { ...status.quorum },
+    nodes: status.nodes.map((n) => ({
+      ...n,
+      up: up.has(n.nodename),
+      heartbeatAgeMs: round(n.heartbeatAgeMs),
+      uptimeMs: round(n.uptimeMs),
+    })),
+    resources: status.slots.map((s) => {
+      const holders = s.holders.filter((x) => up.has(x.node));
+      return {
+        slot: s.slot,
+        resource: s.resource,
+        kind: s.kind,
+        nickname: s.nickname,
+        owner: s.owner,
+        candidates: [...s.candidates],
+        running: holders.length > 0,
+        holders: holders.map((x) => ({ ...x, heldMs: Math.round(x.heldMs), since: new Date(now - x.heldMs).toISOString() })),
+        desired: s.desired,
+        lastWatch: s.lastWatch === null ? null : { ...s.lastWatch, ageMs: Math.round(s.lastWatch.ageMs) },
+        failCount: s.failCount,
+        failedOn: [...s.failedOn],
+        reason: s.reason,
+      };
+    }),
+  };
+}
+
+export function renderStatusJson(status: ClusterStatus, info: ServingInfo, now: number): string {
+  return `${JSON.stringify(statusToJson(status, info, now), null, 2)}\n`;
+}

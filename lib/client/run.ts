@@ -1,0 +1,294 @@
+// Runs one parsed client command against the cluster and writes its output. Shared by
+// `--command=` and the console; everything it needs (config, channel, clock) comes in a
+// ClientContext so tests can drive it with a fake channel.
+
+import { join } from "node:path";
+import type { Cluster, NodeConfig, ResourceId } from "../config/model.ts";
+import type { ClusterStatus, OperatorCommand } from "../core/types.ts";
+import { parseCommand, nonInteractiveHelp, consoleHelp, type CommandSpec } from "./commands.ts";
+import { evaluateHealth, healthFailure, CRITICAL } from "./health.ts";
+import type { Paint } from "./paint.ts";
+import { renderPrintcfg } from "./printcfg.ts";
+import { commandReplySchema, encodeCommandArgs, pingReplySchema, statusReplySchema, type NodeInfo } from "./protocol.ts";
+import { renderCmStat } from "./render-cmstat.ts";
+import { renderStatusJson } from "./render-json.ts";
+import { renderRstatsNode } from "./render-rstats.ts";
+import { resolveNode, resolveResource } from "./resolve.ts";
+import type { Stamp } from "./stamp.ts";
+import type { Caller, Endpoint } from "./transport.ts";
+
+export interface ClientContext {
+  readonly cluster: Cluster;
+  /** The node this client speaks for (--node or uname -n); null when neither matched. */
+  readonly self: NodeConfig | null;
+  readonly caller: Caller;
+  readonly now: () => number;
+  readonly stamp: Stamp;
+  readonly paint: Paint;
+  /** Global --json (also `status --json`). */
+  readonly json: boolean;
+  readonly out: (s: string) => void;
+  readonly err: (s: string) => void;
+  readonly console: boolean;
+  /** Called before a reload is sent: null when the local config is fine, else the errors. */
+  readonly precheckReload?: () => Promise<string | null>;
+}
+
+/** 1.x: unknown command or node. */
+export const EXIT_USAGE = 255;
+
+export function endpointOf(ctx: Pick<ClientContext, "cluster" | "self">, n: NodeConfig): Endpoint {
+  const local = ctx.self !== null && ctx.self.nodename === n.nodename;
+  return {
+    nodename: n.nodename,
+    host: n.keepAliveIp,
+    port: ctx.cluster.server.tcpport,
+    unixPath: local ? join(ctx.cluster.server.runDir, `drcm-${n.nodename}.sock`) : null,
+  };
+}
+
+/** Options that may appear among the words: -nNODE and -cN (1.x passes them as argv words). */
+export function takeOptions(words: readonly string[]): { words: string[]; node: string | null; count: number | null } {
+  let node: string | null = null;
+  let count: number | null = null;
+  const rest: string[] = [];
+  for (const w of words) {
+    if (/^-n.+/.test(w)) node = w.slice(2).replace(/^["']|["']$/g, "");
+    else if (/^-c\d+$/.test(w)) count = Math.max(1, Number.parseInt(w.slice(2), 10));
+    else rest.push(w);
+  }
+  return { words: rest, node, count };
+}
+
+export async function runCommand(ctx: ClientContext, words: readonly string[], opts: { node: string | null; count: number }): Promise<number> {
+  const taken = takeOptions(words);
+  const node = taken.node ?? opts.node;
+  const count = taken.count ?? opts.count;
+  const p = parseCommand(taken.words);
+  if (!p.ok) {
+    if (ctx.console) ctx.out(p.unknown ? "Invalid command\nEnter exit to quit or help for valid command\n" : `${p.message}\n`);
+    else ctx.err(`drcm: ERROR - ${p.message}${p.unknown ? ' (drcm --client --command=help lists the commands)' : ""}\n`);
+    return EXIT_USAGE;
+  }
+  const arg0 = p.args[0] ?? null;
+  switch (p.spec.name) {
+    case "help":
+      ctx.out(ctx.console ? consoleHelp() : nonInteractiveHelp());
+      return 0;
+    case "printcfg":
+      ctx.out(renderPrintcfg(ctx.cluster, join(ctx.cluster.server.logDir, "drcm_client.log"), ctx.now(), ctx.stamp));
+      return 0;
+    case "cm_stat":
+      return cmStat(ctx);
+    case "status":
+      return p.json || ctx.json ? statusJson(ctx) : cmStat(ctx);
+    case "health":
+      return health(ctx);
+    case "rstats":
+      return rstats(ctx, arg0 ?? node);
+    case "ping":
+      return ping(ctx, arg0 ?? node, count);
+    default:
+      return operator(ctx, p.spec, p.args);
+  }
+}
+
+interface Answer {
+  readonly node: NodeConfig;
+  readonly status: ClusterStatus;
+  readonly info: NodeInfo;
+}
+
+/** Ask the local node for its live view; if it does not answer, the others in config order. */
+async function askStatus(ctx: ClientContext, localOnly = false): Promise<{ answer: Answer | null; failures: string[] }> {
+  const failures: string[] = [];
+  const tryNode = async (n: NodeConfig): Promise<Answer | string> => {
+    const r = await ctx.caller.call(endpointOf(ctx, n), "status", []);
+    if (!r.ok) return r.error;
+    const v = statusReplySchema.safeParse(r.reply);
+    if (!v.success) return "unexpected reply";
+    return { node: n, status: v.data.status as ClusterStatus, info: v.data.info };
+  };
+  if (ctx.self !== null) {
+    const r = await tryNode(ctx.self);
+    if (typeof r !== "string") return { answer: r, failures };
+    failures.push(`${ctx.self.nodename} did not answer (${r})`);
+    if (localOnly) return { answer: null, failures };
+  }
+  const others = ctx.cluster.nodes.filter((n) => n.nodename !== ctx.self?.nodename);
+  const results = await Promise.all(others.map(tryNode));
+  for (let i = 0; i < others.length; i++) {
+    const r = results[i]!;
+    if (typeof r !== "string") return { answer: r, failures };
+    failures.push(`${others[i]!.nodename} did not answer (${r})`);
+  }
+  return { answer: null, failures };
+}
+
+function noteFallback(ctx: ClientContext, answer: Answer | null, failures: string[]): void {
+  if (failures.length === 0) return;
+  for (const f of failures) ctx.err(`drcm: ${f}\n`);
+  if (answer !== null) ctx.err(`drcm: status from ${answer.node.nodename}\n`);
+}
+
+async function cmStat(ctx: ClientContext): Promise<number> {
+  const { answer, failures } = await askStatus(ctx);
+  noteFallback(ctx, answer, failures);
+  ctx.out(renderCmStat(answer?.status ?? null, ctx.cluster, { now: ctx.now(), stamp: ctx.stamp, paint: ctx.paint }));
+  // 1.x: always 0, scripts grep the text.
+  return 0;
+}
+
+async function statusJson(ctx: ClientContext): Promise<number> {
+  const { answer, failures } = await askStatus(ctx);
+  noteFallback(ctx, answer, failures);
+  if (answer === null) {
+    ctx.err("drcm: ERROR - No cluster node answered: cannot report status\n");
+    return 1;
+  }
+  ctx.out(renderStatusJson(answer.status, answer.info, ctx.now()));
+  return 0;
+}
+
+async function health(ctx: ClientContext): Promise<number> {
+  // A check runs on a node about that node's cluster: if the local node does not answer, that is
+  // the critical news, whatever the others would say.
+  const { answer, failures } = await askStatus(ctx, true);
+  const h =
+    answer !== null
+      ? evaluateHealth(answer.status)
+      : healthFailure(CRITICAL, failures.length > 0 ? failures.join("; ") : "no cluster node answered");
+  ctx.out(`${h.line}\n`);
+  return h.code;
+}
+
+async function rstats(ctx: ClientContext, selector: string | null): Promise<number> {
+  let nodes = ctx.cluster.nodes;
+  if (selector !== null) {
+    const n = resolveNode(ctx.cluster, selector, ctx.self);
+    if (n === null) {
+      ctx.out(`rstats ERROR no cluster node found for ${selector}\n`);
+      return EXIT_USAGE;
+    }
+    nodes = [n];
+  }
+  // Every node at once: a down node costs one timeout, not one per node.
+  const results = await Promise.all(
+    nodes.map(async (n) => {
+      const r = await ctx.caller.call(endpointOf(ctx, n), "status", [], { connectMs: 300, totalMs: 500 });
+      if (!r.ok) return { ok: false as const, error: r.error };
+      const v = statusReplySchema.safeParse(r.reply);
+      return v.success ? { ok: true as const, status: v.data.status as ClusterStatus } : { ok: false as const, error: "unexpected reply" };
+    }),
+  );
+  const now = ctx.now();
+  let failed = 0;
+  nodes.forEach((n, i) => {
+    const r = results[i]!;
+    if (!r.ok) failed++;
+    ctx.out(renderRstatsNode(n.nodename, n.keepAliveIp, r, now, ctx.stamp));
+  });
+  return failed > 0 ? 1 : 0;
+}
+
+async function ping(ctx: ClientContext, selector: string | null, count: number): Promise<number> {
+  const once = async (n: NodeConfig): Promise<string> => {
+    const r = await ctx.caller.call(endpointOf(ctx, n), "ping", []);
+    const ok = r.ok && pingReplySchema.safeParse(r.reply).success;
+    return `ping ${n.nodename}@${n.keepAliveIp} ${ok ? "successful" : "failed with recv error"}`;
+  };
+  if (selector === null) {
+    ctx.out("ping DRCM cluster\n");
+    const lines = await Promise.all(ctx.cluster.nodes.map(once));
+    for (const l of lines) ctx.out(`${l}\n`);
+    // 1.x looked at the last node only; any failure fails the cluster ping.
+    const bad = lines.some((l) => !l.endsWith("successful"));
+    ctx.out(`ping DRCM cluster ${bad ? "failed" : "successful"}\n`);
+    return bad ? 1 : 0;
+  }
+  const n = resolveNode(ctx.cluster, selector, ctx.self);
+  if (n === null) {
+    ctx.out(`ping ERROR no cluster node found for ${selector}\n`);
+    return EXIT_USAGE;
+  }
+  const label = selector.trim().split(/\s+/)[0]!;
+  ctx.out(`ping ${label}\n`);
+  let bad = false;
+  for (let i = 0; i < count; i++) {
+    const l = await once(n);
+    if (!l.endsWith("successful")) bad = true;
+    ctx.out(`${l}\n`);
+  }
+  ctx.out(`ping ${label} ${bad ? "failed" : "successful"}\n`);
+  return bad ? 1 : 0;
+}
+
+async function operator(ctx: ClientContext, spec: CommandSpec, args: readonly string[]): Promise<number> {
+  let cmd: OperatorCommand;
+  const needNode = (word: string): string | null => {
+    const n = resolveNode(ctx.cluster, word, ctx.self);
+    if (n === null) ctx.err(`drcm: ERROR - No cluster node found for "${word}": known nodes are ${ctx.cluster.nodes.map((x) => x.nodename).join(", ")}\n`);
+    return n?.nodename ?? null;
+  };
+  const needResource = (word: string): ResourceId | null => {
+    const r = resolveResource(ctx.cluster, word);
+    if (typeof r === "string") {
+      ctx.err(`drcm: ERROR - ${r}\n`);
+      return null;
+    }
+    return r.id;
+  };
+  switch (spec.name) {
+    case "standby":
+    case "unstandby": {
+      const node = needNode(args[0]!);
+      if (node === null) return EXIT_USAGE;
+      cmd = { op: spec.name, node };
+      break;
+    }
+    case "move": {
+      const resource = needResource(args[0]!);
+      const node = resource === null ? null : needNode(args[1]!);
+      if (resource === null || node === null) return EXIT_USAGE;
+      cmd = { op: "move", resource, node };
+      break;
+    }
+    case "cleanup": {
+      const resource = needResource(args[0]!);
+      if (resource === null) return EXIT_USAGE;
+      cmd = { op: "cleanup", resource };
+      break;
+    }
+    case "reload": {
+      const problem = ctx.precheckReload ? await ctx.precheckReload() : null;
+      if (problem !== null) {
+        ctx.err(`${problem}\ndrcm: ERROR - Reload not sent: fix the config errors above first\n`);
+        return 1;
+      }
+      cmd = { op: "reload" };
+      break;
+    }
+    default:
+      ctx.err(`drcm: ERROR - Command "${spec.name}" is not implemented\n`);
+      return EXIT_USAGE;
+  }
+  // Sent to the local node (or the first that answers), which forwards it to the node it concerns.
+  const targets = ctx.self !== null ? [ctx.self, ...ctx.cluster.nodes.filter((n) => n !== ctx.self)] : [...ctx.cluster.nodes];
+  const tried: string[] = [];
+  for (const n of targets) {
+    const r = await ctx.caller.call(endpointOf(ctx, n), "command", encodeCommandArgs(cmd), { connectMs: 300, totalMs: 5000 });
+    if (!r.ok) {
+      tried.push(`${n.nodename} (${r.error})`);
+      continue;
+    }
+    const v = commandReplySchema.safeParse(r.reply);
+    if (!v.success) {
+      ctx.err(`drcm: ERROR - ${n.nodename} refused the command (no valid answer; is the key the same on every node?)\n`);
+      return 1;
+    }
+    (v.data.ok ? ctx.out : ctx.err)(`${v.data.message}\n`);
+    return v.data.ok ? 0 : 1;
+  }
+  ctx.err(`drcm: ERROR - No cluster node accepted the command: ${tried.join(", ")}\n`);
+  return 1;
+}

@@ -1,0 +1,114 @@
+// Client side of the control channel: one request, one reply, then close.
+// The local node is reached through its unix socket when we can open it (root on the node),
+// any node over TCP with a signed request. Timeouts are short on purpose: a down node must cost
+// well under a second, never the 5 s per node of 1.x.
+
+import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
+import { createConnection, type Socket } from "node:net";
+import { userInfo } from "node:os";
+import { decodeReply, encodeRequest, frame, FrameReader } from "../wire/control.ts";
+import { parseJson } from "../wire/codec.ts";
+
+export interface Endpoint {
+  readonly nodename: string;
+  /** keep_alive_ip (or name) and tcpport. */
+  readonly host: string;
+  readonly port: number;
+  /** Unix socket to try first (local node only), or null. */
+  readonly unixPath: string | null;
+}
+
+export interface Timeouts {
+  /** TCP connect. */
+  readonly connectMs: number;
+  /** Whole request, connect included. */
+  readonly totalMs: number;
+}
+export const DEFAULT_TIMEOUTS: Timeouts = { connectMs: 300, totalMs: 1000 };
+
+export type CallResult = { ok: true; reply: unknown; via: "unix" | "tcp" } | { ok: false; error: string };
+
+export interface Caller {
+  call(ep: Endpoint, command: string, args: readonly string[], t?: Timeouts): Promise<CallResult>;
+}
+
+/** The real channel. `key` null: TCP is impossible (no readable authkey), only the unix socket. */
+export function makeCaller(key: Uint8Array | null, by: string, keyError: string | null = null): Caller {
+  const noKey = keyError ?? "no readable auth key for TCP";
+  return {
+    async call(ep, command, args, t = DEFAULT_TIMEOUTS) {
+      const started = performance.now();
+      if (ep.unixPath !== null && existsSync(ep.unixPath)) {
+        const r = await exchange({ path: ep.unixPath }, new TextEncoder().encode(JSON.stringify({ by, command, args })), t, (b) => {
+          const v = parseJson(b);
+          return v === undefined ? { ok: false, error: "malformed reply" } : { ok: true, reply: v };
+        });
+        // EACCES (not root) or a stale file: fall back to TCP within what is left of the budget.
+        if (r.ok) return { ok: true, reply: r.reply, via: "unix" };
+        if (key === null) return { ok: false, error: `unix socket ${ep.unixPath}: ${r.error}; ${noKey}` };
+      }
+      if (key === null) return { ok: false, error: noKey };
+      const left = Math.max(100, t.totalMs - (performance.now() - started));
+      const nonce = randomUUID();
+      const req = encodeRequest(key, { nonce, ts: Date.now(), by, command, args: [...args] });
+      const r = await exchange({ host: ep.host, port: ep.port }, req, { connectMs: Math.min(t.connectMs, left), totalMs: left }, (b) => {
+        const d = decodeReply(key, b, nonce);
+        return d.ok ? { ok: true, reply: d.reply } : { ok: false, error: `reply rejected: ${d.reason}` };
+      });
+      return r.ok ? { ok: true, reply: r.reply, via: "tcp" } : r;
+    },
+  };
+}
+
+type Target = { path: string } | { host: string; port: number };
+type Decoded = { ok: true; reply: unknown } | { ok: false; error: string };
+
+function exchange(target: Target, request: Uint8Array, t: Timeouts, decode: (b: Uint8Array) => Decoded): Promise<Decoded> {
+  return new Promise((resolve) => {
+    let settled = false;
+    let sock: Socket;
+    const done = (r: Decoded): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(connectTimer);
+      clearTimeout(totalTimer);
+      sock.destroy();
+      resolve(r);
+    };
+    try {
+      sock = "path" in target ? createConnection(target.path) : createConnection({ host: target.host, port: target.port });
+    } catch (e) {
+      resolve({ ok: false, error: (e as Error).message });
+      return;
+    }
+    const connectTimer = setTimeout(() => done({ ok: false, error: `connect timed out after ${t.connectMs} ms` }), t.connectMs);
+    const totalTimer = setTimeout(() => done({ ok: false, error: `no reply within ${t.totalMs} ms` }), t.totalMs);
+    const reader = new FrameReader();
+    sock.once("connect", () => {
+      clearTimeout(connectTimer);
+      sock.write(frame(request));
+    });
+    sock.on("data", (chunk: Buffer) => {
+      const r = reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      if (!r.ok) return done({ ok: false, error: "reply too large" });
+      const f = r.frames[0];
+      if (f !== undefined) done(decode(f));
+    });
+    sock.on("error", (e: NodeJS.ErrnoException) => done({ ok: false, error: e.code ?? e.message }));
+    sock.on("close", () => done({ ok: false, error: "connection closed without a reply (refused by the node?)" }));
+  });
+}
+
+/** `$USER@hostname`, what the server logs as "who asked". */
+export function whoAmI(env: Record<string, string | undefined>, host: string): string {
+  let user = env.USER ?? env.LOGNAME;
+  if (user === undefined) {
+    try {
+      user = userInfo().username;
+    } catch {
+      user = `uid${process.getuid?.() ?? "?"}`;
+    }
+  }
+  return `${user}@${host}`;
+}

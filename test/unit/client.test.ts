@@ -1,0 +1,170 @@
+// runCommand() with a fake channel: exit codes, 1.x output framing, node and resource naming.
+import { expect, test } from "bun:test";
+import { complete } from "../../lib/client/console.ts";
+import { parseCommand } from "../../lib/client/commands.ts";
+import { PLAIN } from "../../lib/client/paint.ts";
+import { resolveNode, resolveResource } from "../../lib/client/resolve.ts";
+import { runCommand, takeOptions, type ClientContext } from "../../lib/client/run.ts";
+import { utcStamp } from "../../lib/client/stamp.ts";
+import type { CallResult, Caller, Endpoint } from "../../lib/client/transport.ts";
+import type { ClusterStatus } from "../../lib/core/types.ts";
+import { CLUSTER, NOW, SCENARIOS } from "../fixtures/golden/scenarios.ts";
+
+interface Run {
+  code: number;
+  out: string;
+  err: string;
+  calls: { node: string; command: string; args: readonly string[]; unix: boolean }[];
+}
+
+/** `down`: nodes that do not answer; `view`: what each answering node reports. */
+async function run(words: string[], o: { down?: string[]; view?: ClusterStatus; self?: string | null; console?: boolean; node?: string | null; count?: number; precheck?: string | null } = {}): Promise<Run> {
+  const r: Run = { code: -1, out: "", err: "", calls: [] };
+  const caller: Caller = {
+    async call(ep: Endpoint, command, args): Promise<CallResult> {
+      r.calls.push({ node: ep.nodename, command, args, unix: ep.unixPath !== null });
+      if (o.down?.includes(ep.nodename)) return { ok: false, error: "ECONNREFUSED" };
+      const info = { nodename: ep.nodename, version: "2.0.0", uptimeMs: 1, rejected: {} };
+      if (command === "ping") return { ok: true, via: "tcp", reply: { ok: true, info } };
+      if (command === "status") return { ok: true, via: "tcp", reply: { ok: true, info, status: { ...(o.view ?? SCENARIOS.healthy), self: ep.nodename } } };
+      return { ok: true, via: "tcp", reply: { ok: true, message: `accepted by ${ep.nodename}` } };
+    },
+  };
+  const self = o.self === undefined ? "cmnode1" : o.self;
+  const ctx: ClientContext = {
+    cluster: CLUSTER,
+    self: self === null ? null : CLUSTER.nodes.find((n) => n.nodename === self)!,
+    caller,
+    now: () => NOW,
+    stamp: utcStamp,
+    paint: PLAIN,
+    json: false,
+    out: (s) => void (r.out += s),
+    err: (s) => void (r.err += s),
+    console: o.console ?? false,
+    precheckReload: async () => o.precheck ?? null,
+  };
+  r.code = await runCommand(ctx, words, { node: o.node ?? null, count: o.count ?? 1 });
+  return r;
+}
+
+test("runCommand() cm_stat asks the local node (over its unix socket) and exits 0", async () => {
+  const r = await run(["cm_stat"]);
+  expect(r.code).toBe(0);
+  expect(r.calls).toEqual([{ node: "cmnode1", command: "status", args: [], unix: true }]);
+  expect(r.out).toContain("Cluster status: HEALTHY");
+});
+
+test("runCommand() cm_stat falls back to another node, says which, and still exits 0 with all down", async () => {
+  const r = await run(["cm_stat"], { down: ["cmnode1"] });
+  expect(r.code).toBe(0);
+  expect(r.err).toContain("cmnode1 did not answer (ECONNREFUSED)");
+  expect(r.err).toContain("status from cmnode2");
+  expect(r.out).toContain("Answered by: cmnode2");
+  const all = await run(["cm_stat"], { down: ["cmnode1", "cmnode2", "cmnode3"] });
+  expect(all.code).toBe(0);
+  expect(all.out).toContain("Cluster status: All nodes DOWN and all resources FAILED");
+});
+
+test("runCommand() rstats exits 1 when any node failed, not only the last", async () => {
+  const r = await run(["rstats"], { down: ["cmnode1"], view: SCENARIOS.failedOver });
+  expect(r.code).toBe(1);
+  expect(r.out).toStartWith("rstats ack cmnode1@10.213.0.11 failed with recv error\nrstats cmnode2@10.213.0.12 successful\n");
+  expect((await run(["rstats"], { view: SCENARIOS.healthy })).code).toBe(0);
+});
+
+test("runCommand() rstats NODE and -nNODE select one node; an unknown one exits 255", async () => {
+  const r = await run(["rstats", "HA2.TEST"]);
+  expect(r.calls.map((c) => c.node)).toEqual(["cmnode2"]);
+  expect((await run(["rstats", "-n10.213.0.13"])).calls.map((c) => c.node)).toEqual(["cmnode3"]);
+  const bad = await run(["rstats"], { node: "nosuch" });
+  expect(bad).toMatchObject({ code: 255, out: "rstats ERROR no cluster node found for nosuch\n" });
+});
+
+test("runCommand() ping keeps the 1.x lines and fails when any node failed", async () => {
+  const r = await run(["ping"], { down: ["cmnode1"] });
+  expect(r.out).toBe(
+    "ping DRCM cluster\nping cmnode1@10.213.0.11 failed with recv error\nping cmnode2@10.213.0.12 successful\nping cmnode3@10.213.0.13 successful\nping DRCM cluster failed\n",
+  );
+  expect(r.code).toBe(1);
+  const c3 = await run(["ping", "-c3", "-ncmnode2"]);
+  expect(c3.out).toBe(`ping cmnode2\n${"ping cmnode2@10.213.0.12 successful\n".repeat(3)}ping cmnode2 successful\n`);
+  expect(c3.code).toBe(0);
+  expect(await run(["ping"], { node: "x" })).toMatchObject({ code: 255, out: "ping ERROR no cluster node found for x\n" });
+});
+
+test("runCommand() health exits with the plugin code, CRITICAL when the local node is unreachable", async () => {
+  expect((await run(["health"], { view: SCENARIOS.failedOver })).code).toBe(1);
+  const r = await run(["health"], { down: ["cmnode1"] });
+  expect(r.code).toBe(2);
+  expect(r.out).toBe("DRCM CRITICAL - cmnode1 did not answer (ECONNREFUSED)\n");
+  expect(r.calls).toHaveLength(1);
+});
+
+test("runCommand() status --json prints the JSON document", async () => {
+  const r = await run(["status", "--json"]);
+  expect(JSON.parse(r.out)).toMatchObject({ schema: "drcm.status/1", answeredBy: "cmnode1" });
+});
+
+test("runCommand() operator commands resolve names and send the OperatorCommand", async () => {
+  const s = await run(["standby", "HA2.test"]);
+  expect(s).toMatchObject({ code: 0, out: "accepted by cmnode1\n" });
+  expect(JSON.parse(s.calls[0]!.args[0]!)).toEqual({ op: "standby", node: "cmnode2" });
+  const m = await run(["move", "vip", "10.213.0.13"]);
+  expect(JSON.parse(m.calls[0]!.args[0]!)).toEqual({ op: "move", resource: "ipaddr:vip", node: "cmnode3" });
+  const c = await run(["cleanup", "application:sleeper"], { down: ["cmnode1"] });
+  expect(c.calls.map((x) => x.node)).toEqual(["cmnode1", "cmnode2"]);
+  expect(JSON.parse(c.calls[1]!.args[0]!)).toEqual({ op: "cleanup", resource: "application:sleeper" });
+  expect(await run(["standby", "nosuch"])).toMatchObject({ code: 255, calls: [] });
+  expect(await run(["standby"])).toMatchObject({ code: 255, calls: [] });
+});
+
+test("runCommand() reload is not sent when the local config has errors", async () => {
+  const r = await run(["reload"], { precheck: "cm.cfg:3: ERROR - bad" });
+  expect(r).toMatchObject({ code: 1, calls: [] });
+  expect(r.err).toContain("Reload not sent");
+  expect(JSON.parse((await run(["reload"])).calls[0]!.args[0]!)).toEqual({ op: "reload" });
+});
+
+test("runCommand() unknown command: 255 silently on stderr, Invalid command in the console", async () => {
+  const r = await run(["bogus"]);
+  expect(r).toMatchObject({ code: 255, out: "" });
+  const c = await run(["bogus"], { console: true });
+  expect(c.out).toBe("Invalid command\nEnter exit to quit or help for valid command\n");
+  expect((await run(["help"])).out).toStartWith("DRCM non-interactive input args\n");
+  expect((await run(["help"], { console: true })).out).toContain("move NICK NODE");
+});
+
+test("resolveNode() matches nodename, hostname or IP case-insensitively, and localhost as self", () => {
+  const self = CLUSTER.nodes[0]!;
+  expect(resolveNode(CLUSTER, "CMNODE3", self)?.nodename).toBe("cmnode3");
+  expect(resolveNode(CLUSTER, " ha2.test extra", self)?.nodename).toBe("cmnode2");
+  expect(resolveNode(CLUSTER, "localhost", self)?.nodename).toBe("cmnode1");
+  expect(resolveNode(CLUSTER, "cmnode", self)).toBeNull();
+});
+
+test("resolveResource() takes kind:nickname or a unique nickname", () => {
+  expect(resolveResource(CLUSTER, "data")).toEqual({ id: "filesystem:data", kind: "filesystem" });
+  expect(resolveResource(CLUSTER, "web")).toEqual({ id: "service:web", kind: "service" });
+  expect(resolveResource(CLUSTER, "nope")).toContain('No resource has nickname "nope"');
+  const twoKinds = { ...CLUSTER, resources: [...CLUSTER.resources, { kind: "ipaddr" as const, nickname: "web", ip: "1.1.1.1", netmask: "24", iface: "eth0", script: "s", line: 1 }] };
+  expect(resolveResource(twoKinds, "web")).toContain("several kinds");
+  expect(resolveResource(twoKinds, "ipaddr:web")).toEqual({ id: "ipaddr:web", kind: "ipaddr" });
+});
+
+test("parseCommand() and takeOptions() split names, arguments and 1.x options", () => {
+  expect(takeOptions(["ping", "-c3", '-n"cmnode2"'])).toEqual({ words: ["ping"], node: "cmnode2", count: 3 });
+  expect(parseCommand(["move", "vip"])).toMatchObject({ ok: false, unknown: false });
+  expect(parseCommand(["CM_STAT"])).toMatchObject({ ok: false, unknown: true });
+  expect(parseCommand(["cm_stat", "--json"])).toMatchObject({ ok: false });
+});
+
+test("complete() offers commands, then node names or nicknames by position", () => {
+  expect(complete(CLUSTER, "cm")).toEqual([["cm_stat "], "cm"]);
+  expect(complete(CLUSTER, "standby cmnode")).toEqual([["cmnode1", "cmnode2", "cmnode3"], "cmnode"]);
+  expect(complete(CLUSTER, "move sl")).toEqual([["sleeper "], "sl"]);
+  expect(complete(CLUSTER, "move sleeper cmnode3")).toEqual([["cmnode3 "], "cmnode3"]);
+  expect(complete(CLUSTER, "status --")).toEqual([["--json "], "--"]);
+  expect(complete(CLUSTER, "ping -ncmnode1")).toEqual([["-ncmnode1 "], "-ncmnode1"]);
+  expect(complete(CLUSTER, "e")).toEqual([["exit "], "e"]);
+});

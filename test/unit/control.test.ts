@@ -1,0 +1,117 @@
+// The control channel end to end in one process: startControl() against the real client caller.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { makeCaller } from "../../lib/client/transport.ts";
+import { startControl, type ControlServer } from "../../lib/io/control.ts";
+import type { OperatorCommand } from "../../lib/core/types.ts";
+import { encodeRequest, frame } from "../../lib/wire/control.ts";
+import { healthy } from "../fixtures/golden/scenarios.ts";
+
+const key = new TextEncoder().encode("k".repeat(64));
+const dir = mkdtempSync(join(tmpdir(), `drcm-control-${process.pid}-`));
+const unixPath = join(dir, "drcm-cmnode1.sock");
+const logs: string[] = [];
+const commands: { cmd: OperatorCommand; by: string }[] = [];
+let server: ControlServer;
+
+beforeAll(async () => {
+  server = await startControl({
+    tcpHost: "127.0.0.1",
+    tcpPort: 0,
+    unixPath,
+    key,
+    idleMs: 150,
+    maxConnections: 3,
+    log: (level, msg) => logs.push(`${level} ${msg}`),
+    api: {
+      status: () => healthy,
+      command: async (cmd, by) => {
+        commands.push({ cmd, by });
+        return { ok: cmd.op !== "reload", message: `${cmd.op} done` };
+      },
+      info: () => ({ nodename: "cmnode1", version: "2.0.0", uptimeMs: 5, rejected: { bad_mac: 2 } }),
+    },
+  });
+});
+afterAll(() => {
+  server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const tcp = () => ({ nodename: "cmnode1", host: "127.0.0.1", port: server.tcpPort, unixPath: null });
+
+/** Sends raw bytes and reports whether anything came back before the server closed. */
+function raw(bytes: Uint8Array): Promise<number> {
+  return new Promise((resolve) => {
+    let got = 0;
+    const s = connect(server.tcpPort, "127.0.0.1", () => s.write(bytes));
+    s.on("data", (d) => (got += d.length));
+    s.on("close", () => resolve(got));
+    s.on("error", () => {});
+    setTimeout(() => s.destroy(), 2000);
+  });
+}
+
+test("startControl() answers a signed status request over TCP from the live view", async () => {
+  const r = await makeCaller(key, "alice@host").call(tcp(), "status", []);
+  expect(r.ok).toBe(true);
+  if (!r.ok) return;
+  expect(r.via).toBe("tcp");
+  expect(r.reply).toMatchObject({ ok: true, info: { nodename: "cmnode1" }, status: { self: "cmnode1" } });
+  expect((r.reply as { info: { rejected: Record<string, number> } }).info.rejected.bad_mac).toBe(2);
+});
+
+test("startControl() answers on the unix socket, which only root can open", async () => {
+  expect(statSync(unixPath).mode & 0o777).toBe(0o600);
+  const r = await makeCaller(null, "root@host").call({ ...tcp(), unixPath }, "ping", []);
+  expect(r).toMatchObject({ ok: true, via: "unix", reply: { ok: true, info: { nodename: "cmnode1" } } });
+});
+
+test("startControl() drops a request signed with another key, and counts and logs it with the peer", async () => {
+  const before = server.rejected().bad_mac ?? 0;
+  const r = await makeCaller(new TextEncoder().encode("wrong"), "eve@host").call(tcp(), "status", []);
+  expect(r.ok).toBe(false);
+  expect(server.rejected().bad_mac).toBe(before + 1);
+  expect(logs.some((l) => l.startsWith("warn Control request from tcp 127.0.0.1:") && l.includes("bad_mac"))).toBe(true);
+});
+
+test("startControl() refuses a replayed request", async () => {
+  const req = frame(encodeRequest(key, { nonce: "n-0123456789", ts: Date.now(), by: "x", command: "ping", args: [] }));
+  expect(await raw(req)).toBeGreaterThan(0);
+  expect(await raw(req)).toBe(0);
+  expect(server.rejected().replay).toBe(1);
+});
+
+test("startControl() drops garbage, oversized frames and unknown requests", async () => {
+  expect(await raw(frame(new TextEncoder().encode("hello")))).toBe(0);
+  const huge = new Uint8Array(4);
+  new DataView(huge.buffer).setUint32(0, 100 * 1024 * 1024);
+  expect(await raw(huge)).toBe(0);
+  const unknown = frame(encodeRequest(key, { nonce: "n-unknown-123", ts: Date.now(), by: "x", command: "shutdown", args: [] }));
+  expect(await raw(unknown)).toBe(0);
+  expect(server.rejected()).toMatchObject({ malformed: 1, oversize: 1, unknown: 1 });
+});
+
+test("startControl() runs operator commands and logs who asked", async () => {
+  const c = makeCaller(key, "bob@admin1");
+  const r = await c.call(tcp(), "command", [JSON.stringify({ op: "standby", node: "cmnode2" })]);
+  expect(r).toMatchObject({ ok: true, reply: { ok: true, message: "standby done" } });
+  expect(commands.at(-1)!.cmd).toEqual({ op: "standby", node: "cmnode2" });
+  expect(commands.at(-1)!.by).toStartWith("bob@admin1 via tcp 127.0.0.1:");
+  expect(logs.some((l) => l.includes('Operator command {"op":"standby","node":"cmnode2"} requested by bob@admin1'))).toBe(true);
+  const bad = await c.call(tcp(), "command", [JSON.stringify({ op: "format-disk" })]);
+  expect(bad.ok).toBe(false);
+});
+
+test("startControl() drops idle connections and caps concurrent ones", async () => {
+  const idleBefore = server.rejected().idle ?? 0;
+  const open = Array.from({ length: 4 }, () => connect(server.tcpPort, "127.0.0.1"));
+  for (const s of open) s.on("error", () => {});
+  await Bun.sleep(400);
+  for (const s of open) s.destroy();
+  expect(server.rejected().busy).toBe(1);
+  expect(server.rejected().idle).toBe(idleBefore + 3);
+});
