@@ -90,7 +90,7 @@ export async function runServer(o: CliOptions): Promise<number> {
 
   if (o.daemon) {
     const { daemonize } = await import("./io/daemon.ts");
-    return daemonize(process.argv.slice(1), o.pidfile ?? join(cluster.server.runDir, `drcm-${self.nodename}.pid`));
+    return daemonize(process.argv, o.pidfile ?? join(cluster.server.runDir, `drcm-${self.nodename}.pid`));
   }
 
   const s = cluster.server;

@@ -23,6 +23,8 @@ const failedRings: string[] = [];
 
 if (rings.some((r) => r === "integration" || r === "netns")) {
   process.stdout.write("== building dist/drcm\n");
+  // The binary embeds resources/ and packaging/ files: refresh the manifest first.
+  await $`bun packaging/gen-embedded.ts`.cwd(root).nothrow().quiet();
   const b = await $`bun build --compile --no-compile-autoload-dotenv --no-compile-autoload-bunfig drcm.ts --outfile dist/drcm`
     .cwd(root)
     .nothrow()

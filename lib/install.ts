@@ -1,0 +1,204 @@
+// `drcm --install [--root=DIR] [--dry-run] [--force]`: writes the files embedded in the binary where the RPM
+// puts them, with the RPM's modes, so copying one binary to a node is enough. Like RPM's %config(noreplace),
+// a file the admin changed is never overwritten: the new version goes beside it as FILE.new. To tell an admin
+// edit from an older shipped version, the checksum of every shipped file is kept in INSTALL_RECORD.
+import { createHash } from "node:crypto";
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import type { CliOptions } from "./cli/args.ts";
+import { EMBEDDED, type EmbeddedEntry } from "./embedded.ts";
+
+const RECORD_PATH = "/var/lib/drcm/installed.sha256";
+
+export type StepKind = "create" | "update" | "unchanged" | "beside" | "replace-edited" | "skip";
+
+export interface Step {
+  readonly path: string;
+  readonly kind: StepKind;
+  readonly mode: number;
+  /** What the admin should know (where the new version went, why a file was skipped). */
+  readonly note?: string;
+}
+
+export interface InstallOptions {
+  root: string;
+  dryRun: boolean;
+  force: boolean;
+  /** The compiled binary to copy to /usr/sbin/drcm; null when running from source (`bun drcm.ts`). */
+  self: string | null;
+  entries?: readonly EmbeddedEntry[];
+}
+
+const sha256 = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex");
+const octal = (m: number): string => `0${m.toString(8).padStart(3, "0")}`;
+const isRoot = (): boolean => process.getuid?.() === 0;
+
+/** The running compiled binary, or null when drcm runs from source (argv[1] is then a real script path). */
+export function compiledSelf(argv: readonly string[] = process.argv, execPath: string = process.execPath): string | null {
+  const script = argv[1] ?? "";
+  return script.startsWith("/$bunfs/") || script.startsWith("B:/~BUN") ? execPath : null;
+}
+
+/** `sha256  /path` lines, the format sha256sum -c reads. */
+export function parseRecord(text: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const line of text.split("\n")) {
+    const r = /^([0-9a-f]{64}) {2}(\/.*)$/.exec(line);
+    if (r) m.set(r[2]!, r[1]!);
+  }
+  return m;
+}
+
+function readOrNull(p: string): Uint8Array | null {
+  try {
+    return readFileSync(p);
+  } catch {
+    return null;
+  }
+}
+
+function setOwnerMode(p: string, mode: number): void {
+  chmodSync(p, mode);
+  if (isRoot()) chownSync(p, 0, 0);
+}
+
+/** Writes through a temp file and rename, so a running daemon or script never reads half a file. */
+function writeAtomic(p: string, data: Uint8Array, mode: number): void {
+  mkdirSync(dirname(p), { recursive: true, mode: 0o755 });
+  const tmp = `${p}.drcm-tmp`;
+  writeFileSync(tmp, data, { mode });
+  setOwnerMode(tmp, mode);
+  renameSync(tmp, p);
+}
+
+async function content(e: EmbeddedEntry, self: string | null): Promise<Uint8Array | null> {
+  if (e.type === "self") return self === null ? null : readFileSync(self);
+  return new Uint8Array(await Bun.file(e.data!).arrayBuffer());
+}
+
+/** Plans and (unless dryRun) performs the install; returns one step per entry. Throws on I/O errors. */
+export async function install(o: InstallOptions): Promise<Step[]> {
+  const entries = o.entries ?? EMBEDDED;
+  const at = (p: string): string => join(o.root, p);
+  const oldRecord = parseRecord(readOrNull(at(RECORD_PATH))?.toString() ?? "");
+  const newRecord: string[] = [];
+  const steps: Step[] = [];
+  let recordEntry: EmbeddedEntry | null = null;
+  for (const e of entries) {
+    const dest = at(e.path);
+    if (e.type === "record") {
+      recordEntry = e;
+      continue;
+    }
+    if (e.type === "dir") {
+      const exists = existsSync(dest);
+      if (!o.dryRun) {
+        mkdirSync(dest, { recursive: true, mode: e.mode });
+        setOwnerMode(dest, e.mode);
+      }
+      steps.push({ path: e.path, kind: exists ? "unchanged" : "create", mode: e.mode });
+      continue;
+    }
+    if (e.type === "symlink") {
+      let current: string | null = null;
+      try {
+        current = lstatSync(dest).isSymbolicLink() ? readlinkSync(dest) : "";
+      } catch {
+        current = null;
+      }
+      if (current === e.target) {
+        steps.push({ path: e.path, kind: "unchanged", mode: e.mode });
+        continue;
+      }
+      if (!o.dryRun) {
+        mkdirSync(dirname(dest), { recursive: true, mode: 0o755 });
+        if (current !== null) unlinkSync(dest);
+        symlinkSync(e.target!, dest);
+      }
+      steps.push({ path: e.path, kind: current === null ? "create" : "update", mode: e.mode, note: `-> ${e.target}` });
+      continue;
+    }
+    const data = await content(e, o.self);
+    if (data === null) {
+      steps.push({ path: e.path, kind: "skip", mode: e.mode, note: "not running a compiled binary (bun drcm.ts): build it with npm run build" });
+      continue;
+    }
+    const hash = sha256(data);
+    newRecord.push(`${hash}  ${e.path}`);
+    const old = readOrNull(dest);
+    if (old === null) {
+      if (!o.dryRun) writeAtomic(dest, data, e.mode);
+      steps.push({ path: e.path, kind: "create", mode: e.mode });
+      continue;
+    }
+    const oldHash = sha256(old);
+    if (oldHash === hash) {
+      if (!o.dryRun) setOwnerMode(dest, e.mode);
+      steps.push({ path: e.path, kind: "unchanged", mode: e.mode });
+      continue;
+    }
+    // An admin's file: differs from the new version and from what drcm last shipped there.
+    const edited = (e.config === "noreplace" || e.config === "config") && oldRecord.get(e.path) !== oldHash;
+    if (!edited) {
+      if (!o.dryRun) writeAtomic(dest, data, e.mode);
+      steps.push({ path: e.path, kind: "update", mode: e.mode });
+    } else if (o.force) {
+      if (!o.dryRun) {
+        renameSync(dest, `${dest}.orig`);
+        writeAtomic(dest, data, e.mode);
+      }
+      steps.push({ path: e.path, kind: "replace-edited", mode: e.mode, note: `your edited copy saved as ${e.path}.orig` });
+    } else {
+      if (!o.dryRun) writeAtomic(`${dest}.new`, data, e.mode);
+      steps.push({ path: e.path, kind: "beside", mode: e.mode, note: `kept your edited copy; new version in ${e.path}.new` });
+    }
+  }
+  if (recordEntry !== null) {
+    const text = `${newRecord.sort().join("\n")}\n`;
+    const old = readOrNull(at(recordEntry.path))?.toString();
+    if (!o.dryRun && old !== text) writeAtomic(at(recordEntry.path), new TextEncoder().encode(text), recordEntry.mode);
+    steps.push({ path: recordEntry.path, kind: old === undefined ? "create" : old === text ? "unchanged" : "update", mode: recordEntry.mode });
+  }
+  return steps;
+}
+
+const VERB: Record<StepKind, [string, string]> = {
+  create: ["created", "would create"],
+  update: ["updated", "would update"],
+  unchanged: ["unchanged", "unchanged"],
+  beside: ["kept", "would keep"],
+  "replace-edited": ["replaced", "would replace"],
+  skip: ["skipped", "would skip"],
+};
+
+/** Text report: one line per file that changed (every file with --dry-run), then a summary. */
+export function renderSteps(steps: readonly Step[], root: string, dryRun: boolean): string {
+  const lines: string[] = [];
+  for (const s of steps) {
+    if (s.kind === "unchanged" && !dryRun) continue;
+    const verb = VERB[s.kind][dryRun ? 1 : 0];
+    lines.push(`${verb.padEnd(13)} ${octal(s.mode)} ${s.path}${s.note ? `  (${s.note})` : ""}`);
+  }
+  const count = (k: StepKind): number => steps.filter((s) => s.kind === k).length;
+  const where = root === "/" ? "" : ` under ${root}`;
+  lines.push(
+    `${dryRun ? "Dry run, nothing written" : "Installed"}${where}: ${count("create")} new, ${count("update")} updated, ${count("unchanged")} unchanged, ` +
+      `${count("beside")} kept as edited (.new beside), ${count("replace-edited")} replaced (--force), ${count("skip")} skipped`,
+  );
+  return `${lines.join("\n")}\n`;
+}
+
+export async function runInstall(o: CliOptions): Promise<number> {
+  try {
+    const steps = await install({ root: o.root, dryRun: o.dryRun, force: o.force, self: compiledSelf() });
+    process.stdout.write(renderSteps(steps, o.root, o.dryRun));
+    if (steps.some((s) => s.kind === "beside")) {
+      process.stdout.write("Compare each FILE with FILE.new and merge your changes; drcm never overwrites an edited file without --force\n");
+    }
+    return 0;
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    process.stderr.write(`drcm: ERROR - Install under "${o.root}" failed: ${err.message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,158 @@
+// `drcm --daemon --pidfile=PATH` for the init.d script. Bun cannot fork(), so the parent re-executes itself
+// detached (setsid, stdio away from the terminal) without --daemon and waits until the child has written its
+// pid to the pidfile (the server does that once it runs) or has died, so `service drcm start` reports the truth.
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+
+/** How long the parent waits for the pidfile before it gives up. */
+const READY_TIMEOUT_MS = 10_000;
+const POLL_MS = 50;
+
+/** The pid in a pidfile, or null when it is missing or does not hold a number. */
+export function readPidfile(path: string): number | null {
+  try {
+    const t = readFileSync(path, "utf8").trim();
+    return /^\d+$/.test(t) ? Number(t) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** True when a process with this pid exists (EPERM still means it exists). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** True when pid runs drcm: a stale pidfile whose pid was reused by another program must not block a start. */
+function isDrcm(pid: number): boolean {
+  try {
+    const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    return cmd.includes("drcm");
+  } catch {
+    return pidAlive(pid);
+  }
+}
+
+/**
+ * Writes this process's pid atomically (temp file + rename) so a reader never sees a half-written pid.
+ * Throws with a clear message when another live drcm holds the pidfile.
+ */
+export function writePidfile(path: string, pid: number = process.pid): void {
+  const other = readPidfile(path);
+  if (other !== null && other !== pid && pidAlive(other) && isDrcm(other)) {
+    throw new Error(`Cannot write pidfile "${path}": drcm is already running with pid ${other}`);
+  }
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${pid}.tmp`;
+  writeFileSync(tmp, `${pid}\n`, { mode: 0o644 });
+  renameSync(tmp, path);
+}
+
+/** Removes the pidfile only if it still names this process (a newer daemon may have replaced it). */
+export function removePidfile(path: string, pid: number = process.pid): void {
+  if (readPidfile(path) !== pid) return;
+  try {
+    unlinkSync(path);
+  } catch {
+    // Already gone: nothing to clean.
+  }
+}
+
+/**
+ * The command that runs this program again with `args`: a compiled binary is process.execPath itself (its
+ * argv[1] is a /$bunfs/ path), while `bun drcm.ts` needs the script path after the bun executable.
+ */
+export function selfCommand(argv: readonly string[], execPath: string = process.execPath): string[] {
+  const script = argv[1];
+  const args = argv.slice(2).filter((a) => a !== "--daemon");
+  const compiled = script === undefined || script.startsWith("/$bunfs/") || script.startsWith("B:/~BUN") || !existsSync(script);
+  return compiled ? [execPath, ...args] : [execPath, script, ...args];
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Starts the detached daemon and returns the exit code for the parent: 0 once the pidfile holds the child's
+ * pid, 1 (with the child's own error text on stderr) when the child exits first or never writes the pidfile.
+ * `argv` is process.argv.
+ */
+export async function daemonize(argv: readonly string[], pidfile: string): Promise<number> {
+  // Also accept process.argv.slice(1) (script first): put the runtime back in front.
+  if (argv.length === process.argv.length - 1 && argv[0] === process.argv[1]) argv = [process.argv[0]!, ...argv];
+  const running = readPidfile(pidfile);
+  if (running !== null && pidAlive(running) && isDrcm(running)) {
+    process.stderr.write(`drcm: ERROR - Cannot start: drcm is already running with pid ${running} (pidfile "${pidfile}")\n`);
+    return 1;
+  }
+  // The child's stderr goes to a temp file until it is up, so a start-up error (bad config) can be shown here;
+  // the file is unlinked when the parent returns, later stderr output of the daemon is not kept.
+  const errPath = join(tmpdir(), `drcm-daemon-${process.pid}.err`);
+  let errFd: number;
+  try {
+    errFd = openSync(errPath, "w+", 0o600);
+  } catch (e) {
+    process.stderr.write(`drcm: ERROR - Cannot create "${errPath}": ${(e as Error).message}\n`);
+    return 1;
+  }
+  const cmd = selfCommand(argv);
+  let exited: number | null = null;
+  let child: ReturnType<typeof Bun.spawn>;
+  try {
+    child = Bun.spawn(cmd, {
+      stdio: ["ignore", "ignore", errFd],
+      detached: true,
+      env: { ...process.env, DRCM_DAEMONIZED: "1" },
+      onExit: (_p, code, signal) => {
+        exited = code ?? (signal ? 128 : 1);
+      },
+    });
+  } catch (e) {
+    closeSync(errFd);
+    unlinkSync(errPath);
+    process.stderr.write(`drcm: ERROR - Cannot start "${cmd[0]}": ${(e as Error).message}\n`);
+    return 1;
+  }
+  child.unref();
+  const childErr = (): string => {
+    try {
+      return readFileSync(errPath, "utf8").trim();
+    } catch {
+      return "";
+    }
+  };
+  try {
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    for (let i = 0; i < READY_TIMEOUT_MS / POLL_MS + 10 && Date.now() < deadline; i++) {
+      if (readPidfile(pidfile) === child.pid) return 0;
+      if (exited !== null) {
+        const msg = childErr();
+        process.stderr.write(msg ? `${msg}\n` : `drcm: ERROR - The daemon exited with status ${exited} before writing "${pidfile}"\n`);
+        return 1;
+      }
+      await sleep(POLL_MS);
+    }
+    if (readPidfile(pidfile) === child.pid) return 0;
+    // Up but silent: do not leave a daemon the init script does not know about.
+    try {
+      process.kill(child.pid, "SIGTERM");
+    } catch {
+      // It died in the meantime.
+    }
+    const msg = childErr();
+    process.stderr.write(`${msg ? `${msg}\n` : ""}drcm: ERROR - The daemon did not write pidfile "${pidfile}" within ${READY_TIMEOUT_MS / 1000} s; stopped it\n`);
+    return 1;
+  } finally {
+    closeSync(errFd);
+    try {
+      unlinkSync(errPath);
+    } catch {
+      // Removed already.
+    }
+  }
+}

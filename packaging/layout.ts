@@ -1,0 +1,75 @@
+// The install layout: which repo file goes where, with which mode and RPM flag. This is the ONE list that both
+// `drcm --install` (through the generated lib/embedded.ts) and the RPM spec (through build-rpm.ts) are made
+// from, so a node set up from the binary alone matches one set up from the RPM.
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+
+/** noreplace: the admin's edited copy stays (new one beside it); config: examples, replaced on upgrade. */
+export type ConfigFlag = "noreplace" | "config" | "doc" | null;
+/** main = drcm RPM; sysvinit = drcm-sysvinit RPM (init.d script for hosts without systemd). */
+export type Pkg = "main" | "sysvinit";
+
+export interface LayoutEntry {
+  /** Absolute install path. */
+  path: string;
+  /** self = the running drcm binary; record = the INSTALL_RECORD checksum list written by the installer. */
+  type: "file" | "dir" | "symlink" | "self" | "record";
+  mode: number;
+  config: ConfigFlag;
+  pkg: Pkg;
+  /** Repo-relative source (type file). */
+  src?: string;
+  /** Link target (type symlink). */
+  target?: string;
+}
+
+/** Where `drcm --install` remembers the checksum of every file it shipped, to tell an admin edit from an old version. */
+export const INSTALL_RECORD = "/var/lib/drcm/installed.sha256";
+
+const isExec = (abs: string, name: string): boolean => name.endsWith(".sh") || (statSync(abs).mode & 0o111) !== 0;
+
+/** Plain files of a repo dir, sorted, skipping dot files, editor leftovers and sub-directories. */
+function filesIn(repo: string, rel: string, filter: (name: string) => boolean = () => true): string[] {
+  const abs = join(repo, rel);
+  if (!existsSync(abs)) return [];
+  return readdirSync(abs)
+    .filter((n) => !n.startsWith(".") && !n.endsWith("~") && !n.endsWith(".swp") && filter(n))
+    .filter((n) => statSync(join(abs, n)).isFile())
+    .sort();
+}
+
+const dir = (path: string, mode = 0o755, pkg: Pkg = "main"): LayoutEntry => ({ path, type: "dir", mode, config: null, pkg });
+
+/** Scans the repo and returns the layout, sorted by path (stable output for a commit-friendly manifest). */
+export function scanLayout(repo: string): LayoutEntry[] {
+  const out: LayoutEntry[] = [];
+  const file = (src: string, path: string, mode: number, config: ConfigFlag, pkg: Pkg = "main"): void => {
+    out.push({ path, type: "file", mode, config, pkg, src });
+  };
+  out.push({ path: "/usr/sbin/drcm", type: "self", mode: 0o755, config: null, pkg: "main" });
+  out.push({ path: "/usr/sbin/drcm_server", type: "symlink", mode: 0o777, config: null, pkg: "main", target: "drcm" });
+  out.push(dir("/etc/drcm"), dir("/etc/drcm/.auth", 0o700));
+  for (const d of ["resources", "utils", "file_system_sync", "my_cluster_conf", "crontabs"]) out.push(dir(`/etc/drcm/${d}`));
+  out.push(dir("/var/log/drcm"), dir("/var/spool/drcm"), dir("/var/lib/drcm"), dir("/usr/share/doc/drcm"));
+
+  for (const n of filesIn(repo, "resources", (n) => n.endsWith(".sh"))) file(`resources/${n}`, `/etc/drcm/resources/${n}`, 0o755, "noreplace");
+  for (const sub of ["utils", "file_system_sync", "my_cluster_conf"]) {
+    for (const n of filesIn(repo, `resources/${sub}`)) {
+      const src = `resources/${sub}/${n}`;
+      file(src, `/etc/drcm/${sub}/${n}`, isExec(join(repo, src), n) ? 0o755 : 0o644, "noreplace");
+    }
+  }
+  for (const n of filesIn(repo, "packaging/crontabs")) file(`packaging/crontabs/${n}`, `/etc/drcm/crontabs/${n}`, 0o644, "noreplace");
+  for (const n of filesIn(repo, "packaging/examples", (n) => n.endsWith(".cfg"))) file(`packaging/examples/${n}`, `/etc/drcm/${n}`, 0o644, "config");
+
+  file("packaging/drcm.sysconfig", "/etc/sysconfig/drcm", 0o644, "noreplace");
+  file("packaging/drcm.logrotate", "/etc/logrotate.d/drcm", 0o644, "noreplace");
+  file("packaging/drcm.service", "/usr/lib/systemd/system/drcm.service", 0o644, null);
+  file("packaging/drcm.8", "/usr/share/man/man8/drcm.8", 0o644, "doc");
+  file("packaging/drcm.init", "/etc/rc.d/init.d/drcm", 0o755, null, "sysvinit");
+  for (const n of filesIn(repo, "packaging/doc", (n) => n.endsWith(".md"))) file(`packaging/doc/${n}`, `/usr/share/doc/drcm/${n}`, 0o644, "doc");
+  for (const n of ["README.md", "LICENSE", "COPYING"]) if (existsSync(join(repo, n))) file(n, `/usr/share/doc/drcm/${n}`, 0o644, "doc");
+
+  out.push({ path: INSTALL_RECORD, type: "record", mode: 0o644, config: null, pkg: "main" });
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}

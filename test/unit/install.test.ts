@@ -1,0 +1,113 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { EmbeddedEntry } from "../../lib/embedded.ts";
+import { compiledSelf, install, parseRecord, renderSteps } from "../../lib/install.ts";
+
+const base = mkdtempSync(join(tmpdir(), `drcm-install-${process.pid}-`));
+afterAll(() => rmSync(base, { recursive: true, force: true }));
+let n = 0;
+const fresh = (): string => mkdtempSync(join(base, `r${n++}-`));
+
+/** A small layout whose embedded sources are temp files the test can change between installs. */
+function layout(): { entries: EmbeddedEntry[]; src: (name: string, text: string) => void } {
+  const srcDir = fresh();
+  const src = (name: string, text: string): void => writeFileSync(join(srcDir, name), text);
+  src("agent.sh", "#!/bin/sh\necho v1\n");
+  src("example.cfg", "[CM_SERVER]\n");
+  src("unit", "[Unit]\n");
+  const entries: EmbeddedEntry[] = [
+    { path: "/etc/drcm", type: "dir", mode: 0o755, config: null, pkg: "main" },
+    { path: "/etc/drcm/.auth", type: "dir", mode: 0o700, config: null, pkg: "main" },
+    { path: "/etc/drcm/cm_2_node_example.cfg", type: "file", mode: 0o644, config: "config", pkg: "main", data: join(srcDir, "example.cfg") },
+    { path: "/etc/drcm/resources/agent.sh", type: "file", mode: 0o755, config: "noreplace", pkg: "main", data: join(srcDir, "agent.sh") },
+    { path: "/usr/lib/systemd/system/drcm.service", type: "file", mode: 0o644, config: null, pkg: "main", data: join(srcDir, "unit") },
+    { path: "/usr/sbin/drcm", type: "self", mode: 0o755, config: null, pkg: "main" },
+    { path: "/usr/sbin/drcm_server", type: "symlink", mode: 0o777, config: null, pkg: "main", target: "drcm" },
+    { path: "/var/lib/drcm/installed.sha256", type: "record", mode: 0o644, config: null, pkg: "main" },
+  ];
+  return { entries, src };
+}
+
+const mode = (p: string): number => statSync(p).mode & 0o7777;
+
+describe("install", () => {
+  test("install() creates files, dirs, the link and the record with the RPM modes", async () => {
+    const root = fresh();
+    const { entries } = layout();
+    const self = join(fresh(), "drcm-bin");
+    writeFileSync(self, "BINARY");
+    const steps = await install({ root, dryRun: false, force: false, self, entries });
+    expect(steps.every((s) => s.kind === "create")).toBe(true);
+    expect(mode(join(root, "etc/drcm/.auth"))).toBe(0o700);
+    expect(mode(join(root, "etc/drcm/resources/agent.sh"))).toBe(0o755);
+    expect(mode(join(root, "etc/drcm/cm_2_node_example.cfg"))).toBe(0o644);
+    expect(readFileSync(join(root, "usr/sbin/drcm"), "utf8")).toBe("BINARY");
+    expect(mode(join(root, "usr/sbin/drcm"))).toBe(0o755);
+    expect(lstatSync(join(root, "usr/sbin/drcm_server")).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(join(root, "usr/sbin/drcm_server"))).toBe("drcm");
+    const record = parseRecord(readFileSync(join(root, "var/lib/drcm/installed.sha256"), "utf8"));
+    expect([...record.keys()].sort()).toEqual(["/etc/drcm/cm_2_node_example.cfg", "/etc/drcm/resources/agent.sh", "/usr/lib/systemd/system/drcm.service", "/usr/sbin/drcm"]);
+    const again = await install({ root, dryRun: false, force: false, self, entries });
+    expect(again.every((s) => s.kind === "unchanged")).toBe(true);
+  });
+
+  test("install() updates an unedited older version but keeps an admin-edited one and writes .new beside it", async () => {
+    const root = fresh();
+    const { entries, src } = layout();
+    await install({ root, dryRun: false, force: false, self: null, entries });
+    src("agent.sh", "#!/bin/sh\necho v2\n");
+    src("example.cfg", "[CM_SERVER]\n# v2\n");
+    // The admin edits the example; the agent stays as shipped.
+    writeFileSync(join(root, "etc/drcm/cm_2_node_example.cfg"), "[CM_SERVER]\n# mine\n");
+    const steps = await install({ root, dryRun: false, force: false, self: null, entries });
+    const kind = (p: string): string | undefined => steps.find((s) => s.path === p)?.kind;
+    expect(kind("/etc/drcm/resources/agent.sh")).toBe("update");
+    expect(readFileSync(join(root, "etc/drcm/resources/agent.sh"), "utf8")).toContain("v2");
+    expect(kind("/etc/drcm/cm_2_node_example.cfg")).toBe("beside");
+    expect(readFileSync(join(root, "etc/drcm/cm_2_node_example.cfg"), "utf8")).toContain("# mine");
+    expect(readFileSync(join(root, "etc/drcm/cm_2_node_example.cfg.new"), "utf8")).toContain("# v2");
+    expect(renderSteps(steps, root, false)).toContain("new version in /etc/drcm/cm_2_node_example.cfg.new");
+    // Still edited on the next run: it is not mistaken for a shipped version.
+    const third = await install({ root, dryRun: false, force: false, self: null, entries });
+    expect(third.find((s) => s.path === "/etc/drcm/cm_2_node_example.cfg")?.kind).toBe("beside");
+  });
+
+  test("install() with force replaces an edited file and keeps the admin's copy as .orig", async () => {
+    const root = fresh();
+    const { entries } = layout();
+    await install({ root, dryRun: false, force: false, self: null, entries });
+    writeFileSync(join(root, "etc/drcm/resources/agent.sh"), "mine\n");
+    const steps = await install({ root, dryRun: false, force: true, self: null, entries });
+    expect(steps.find((s) => s.path === "/etc/drcm/resources/agent.sh")?.kind).toBe("replace-edited");
+    expect(readFileSync(join(root, "etc/drcm/resources/agent.sh.orig"), "utf8")).toBe("mine\n");
+    expect(readFileSync(join(root, "etc/drcm/resources/agent.sh"), "utf8")).toContain("v1");
+  });
+
+  test("install() overwrites a non-config file such as the systemd unit", async () => {
+    const root = fresh();
+    const { entries } = layout();
+    await install({ root, dryRun: false, force: false, self: null, entries });
+    writeFileSync(join(root, "usr/lib/systemd/system/drcm.service"), "changed\n");
+    const steps = await install({ root, dryRun: false, force: false, self: null, entries });
+    expect(steps.find((s) => s.path === "/usr/lib/systemd/system/drcm.service")?.kind).toBe("update");
+    expect(readFileSync(join(root, "usr/lib/systemd/system/drcm.service"), "utf8")).toBe("[Unit]\n");
+  });
+
+  test("install() with dryRun writes nothing and lists every file", async () => {
+    const root = fresh();
+    const { entries } = layout();
+    const steps = await install({ root, dryRun: true, force: false, self: null, entries });
+    expect(existsSync(join(root, "etc"))).toBe(false);
+    const text = renderSteps(steps, root, true);
+    expect(text).toContain("would create  0755 /etc/drcm/resources/agent.sh");
+    expect(text).toContain("would skip    0755 /usr/sbin/drcm");
+    expect(text).toContain("Dry run, nothing written");
+  });
+
+  test("compiledSelf() recognises a compiled binary and source runs", () => {
+    expect(compiledSelf(["bun", "/$bunfs/root/drcm", "--install"], "/usr/local/bin/drcm")).toBe("/usr/local/bin/drcm");
+    expect(compiledSelf(["/usr/bin/bun", "/work/drcm.ts"], "/usr/bin/bun")).toBeNull();
+  });
+});
