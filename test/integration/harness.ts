@@ -134,13 +134,25 @@ export class TestCluster {
   holds(name: string): string[] {
     const d = join(this.dir, "agent", name);
     if (!existsSync(d)) return [];
-    return readdirSync(d).filter((f) => f !== "journal.log").sort();
+    return readdirSync(d)
+      .filter((f) => f !== "journal.log" && !f.startsWith("BROKEN-"))
+      .sort();
   }
 
   /** True when this node's fake agent holds a resource whose args contain `needle`. */
   has(name: string, needle: string): boolean {
     const key = needle.replace(/[^A-Za-z0-9._-]/g, "_");
     return this.holds(name).some((f) => f.includes(key));
+  }
+
+  /** Make every watch of resources whose args contain `needle` fail on this node (fake agent). */
+  breakResource(name: string, needle: string): void {
+    const key = needle.replace(/[^A-Za-z0-9._-]/g, "_");
+    const d = join(this.dir, "agent", name);
+    mkdirSync(d, { recursive: true });
+    const file = this.holds(name).find((f) => f.includes(key));
+    if (!file) throw new Error(`${name} holds nothing matching ${needle}`);
+    writeFileSync(join(d, `BROKEN-${file}`), "");
   }
 
   journal(name: string): string[] {
