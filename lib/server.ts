@@ -180,7 +180,11 @@ class Server {
     private readonly o: CliOptions,
   ) {
     this.agents = new AgentRunner(cluster, self);
-    this.alerts = new AlertDispatcher({
+    this.alerts = this.makeAlerts(cluster, self);
+  }
+
+  private makeAlerts(cluster: Cluster, self: NodeConfig): AlertDispatcher {
+    return new AlertDispatcher({
       scripts: cluster.server.alertScripts,
       timeoutMs: cluster.server.alertTimeoutMs,
       self: self.nodename,
@@ -399,8 +403,10 @@ class Server {
     this.cluster = cluster;
     this.self = self;
     this.slots = new Map(slotsOf(cluster).map((sl) => [sl.id, sl]));
-    this.guard = Object.assign(new PeerGuard(this.peerIpsWithoutSelf(), { restartGraceMs: cluster.server.deadTimeMs }), {});
+    this.guard = new PeerGuard(this.peerIpsWithoutSelf(), { restartGraceMs: cluster.server.deadTimeMs });
     this.agents.setCluster(cluster, self);
+    void this.alerts.drain(1000);
+    this.alerts = this.makeAlerts(cluster, self);
     this.apply(this.core.reload(cluster, monotonic()));
     const msg = `Reloaded ${cluster.file} (asked by ${by}), fingerprint ${cluster.fingerprint.slice(0, 12)}`;
     this.log.info(msg);
