@@ -393,6 +393,8 @@ class Server {
     if (cluster.fingerprint === this.cluster.fingerprint) {
       this.log.info(`Reload (asked by ${by}): config unchanged`);
     }
+    const oldPeers = this.peerIpsWithoutSelf();
+    const oldDeadTime = this.cluster.server.deadTimeMs;
     try {
       this.peerIps = await this.resolvePeers(cluster);
     } catch (e) {
@@ -403,7 +405,14 @@ class Server {
     this.cluster = cluster;
     this.self = self;
     this.slots = new Map(slotsOf(cluster).map((sl) => [sl.id, sl]));
-    this.guard = new PeerGuard(this.peerIpsWithoutSelf(), { restartGraceMs: cluster.server.deadTimeMs });
+    // Keep the replay state unless the peers themselves changed (a fresh guard would accept recorded packets).
+    const peersBefore = JSON.stringify([...oldPeers].sort());
+    const peersAfter = JSON.stringify([...this.peerIpsWithoutSelf()].sort());
+    if (peersBefore !== peersAfter || cluster.server.deadTimeMs !== oldDeadTime) {
+      const counters = { ...this.guard.counters };
+      this.guard = new PeerGuard(this.peerIpsWithoutSelf(), { restartGraceMs: cluster.server.deadTimeMs });
+      Object.assign(this.guard.counters, counters);
+    }
     this.agents.setCluster(cluster, self);
     void this.alerts.drain(1000);
     this.alerts = this.makeAlerts(cluster, self);

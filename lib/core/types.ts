@@ -56,6 +56,12 @@ export interface HeartbeatBody {
   readonly pingOk: boolean | null;
   /** Peers the sender considers alive. */
   readonly alive: readonly string[];
+  /**
+   * Added by H3 (optional, backward compatible): for each entry of `alive`, milliseconds since the sender
+   * last heard that peer directly. Lets receivers use a peer's view as indirect evidence of liveness
+   * (one-hop relay), so one lossy or cut link does not fail a node over in a 3+ node cluster.
+   */
+  readonly heard?: readonly number[];
   /** Peers the sender has seen alive for at least failback_delay. */
   readonly stable: readonly string[];
   readonly holds: readonly Hold[];
@@ -150,6 +156,10 @@ export interface Step {
   readonly send: readonly Outgoing[];
   readonly actions: readonly Action[];
   readonly events: readonly ClusterEvent[];
+  /** Added by H3: an operator asked for "reload": the server re-reads and checks the config, then calls Core.reload. */
+  readonly reloadRequested?: boolean;
+  /** Added by H3: an operator command the core refused (unknown node or resource), as a message for the console. */
+  readonly rejected?: string;
 }
 
 export type PeerState = "starting" | "alive" | "suspect" | "dead" | "inactive" | "standby" | "leaving";

@@ -71,6 +71,8 @@ export function mapHaCf(directives: readonly Directive[], resolved: Readonly<Rec
   const nodes: HaCfFacts["nodes"] = [];
   const ucasts: Ucast[] = [];
   let iface: HaCfFacts["iface"] = null;
+  // A function, so TypeScript does not narrow `iface` to null (useIface assigns it in a closure).
+  const ifaceSetAt = (at: unknown): boolean => iface !== null && iface.at === at;
   const pingTargets: { ip: string; at: SourceRef }[] = [];
   let keepalive: { ms: number; d: Directive } | null = null;
   let deadtime: { ms: number; d: Directive } | null = null;
@@ -102,7 +104,7 @@ export function mapHaCf(directives: readonly Directive[], resolved: Readonly<Rec
       case "bcast":
       case "mcast":
         useIface(d.args[0], d);
-        f.info(d.at, `${d.written} ${d.args.join(" ")}: drcm sends heartbeats by unicast UDP to each node's keep_alive_ip${iface && iface.at === d.at ? `; interface ${d.args[0]} is used for floating IPs written without one` : ""}`);
+        f.info(d.at, `${d.written} ${d.args.join(" ")}: drcm sends heartbeats by unicast UDP to each node's keep_alive_ip${ifaceSetAt(d.at) ? `; interface ${d.args[0]} is used for floating IPs written without one` : ""}`);
         break;
       case "keepalive": {
         const ms = time(d);

@@ -99,7 +99,7 @@ export async function openUdp(opts: UdpOptions, onPacket: PacketHandler): Promis
   probe.close();
 
   interface Sender {
-    socket: Awaited<ReturnType<typeof Bun.udpSocket>> | null;
+    socket: import("bun").udp.Socket<"uint8array"> | null;
     broken: boolean;
     opening: boolean;
     /** The newest packet asked for while the socket was being (re)opened. */
