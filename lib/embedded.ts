@@ -95,6 +95,10 @@ import f__usr_share_doc_drcm_client_md from "../packaging/doc/client.md" with { 
 // @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
 import f__usr_share_doc_drcm_configuration_md from "../packaging/doc/configuration.md" with { type: "file" };
 // @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
+import f__usr_share_doc_drcm_demo_md from "../packaging/doc/demo.md" with { type: "file" };
+// @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
+import f__usr_share_doc_drcm_failover_md from "../packaging/doc/failover.md" with { type: "file" };
+// @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
 import f__usr_share_doc_drcm_heartbeat_migration_md from "../packaging/doc/heartbeat-migration.md" with { type: "file" };
 // @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
 import f__usr_share_doc_drcm_operations_md from "../packaging/doc/operations.md" with { type: "file" };
@@ -178,6 +182,8 @@ export const EMBEDDED: readonly EmbeddedEntry[] = [
   { path: "/usr/share/doc/drcm/README.md", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "README.md", data: f__usr_share_doc_drcm_README_md as string },
   { path: "/usr/share/doc/drcm/client.md", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "packaging/doc/client.md", data: f__usr_share_doc_drcm_client_md as string },
   { path: "/usr/share/doc/drcm/configuration.md", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "packaging/doc/configuration.md", data: f__usr_share_doc_drcm_configuration_md as string },
+  { path: "/usr/share/doc/drcm/demo.md", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "packaging/doc/demo.md", data: f__usr_share_doc_drcm_demo_md as string },
+  { path: "/usr/share/doc/drcm/failover.md", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "packaging/doc/failover.md", data: f__usr_share_doc_drcm_failover_md as string },
   { path: "/usr/share/doc/drcm/heartbeat-migration.md", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "packaging/doc/heartbeat-migration.md", data: f__usr_share_doc_drcm_heartbeat_migration_md as string },
   { path: "/usr/share/doc/drcm/operations.md", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "packaging/doc/operations.md", data: f__usr_share_doc_drcm_operations_md as string },
   { path: "/usr/share/doc/drcm/packaging.md", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "packaging/doc/packaging.md", data: f__usr_share_doc_drcm_packaging_md as string },

@@ -13,7 +13,7 @@ import { findSelf } from "./config/self.ts";
 import { readAuthKey } from "./config/auth.ts";
 import type { Cluster, Finding, NodeConfig } from "./config/model.ts";
 import { Core, slotsOf } from "./core/node.ts";
-import type { Action, ClusterEvent, OperatorCommand, Slot, Step } from "./core/types.ts";
+import type { Action, ClusterEvent, MessageBody, OperatorCommand, Slot, Step } from "./core/types.ts";
 import { encode, decode } from "./wire/codec.ts";
 import { PeerGuard } from "./wire/guard.ts";
 import { openUdp, type UdpEndpoint } from "./io/udp.ts";
@@ -222,7 +222,8 @@ class Server {
     this.guard = new PeerGuard(this.peerIpsWithoutSelf(), { restartGraceMs: s.deadTimeMs });
     for (const slot of slotsOf(this.cluster)) this.slots.set(slot.id, slot);
     const now = monotonic();
-    this.core = new Core(this.cluster, this.self.nodename, { now, standby: existsSync(this.standbyFile) });
+    this.persistedStandby = existsSync(this.standbyFile);
+    this.core = new Core(this.cluster, this.self.nodename, { now, standby: this.persistedStandby });
 
     const myIp = this.peerIps.get(this.self.nodename)!;
     const bindHost = s.bindToKeepAliveIp ? myIp : "0.0.0.0";
@@ -298,22 +299,37 @@ class Server {
   /** Perform everything a core step asks for. */
   private apply(step: Step): void {
     for (const m of step.send) {
+      this.sendTo(m.to, m.body);
+      // An operator command is one datagram: loss or reordering would drop it, and every command is
+      // safe to repeat, so send it twice more shortly after (heartbeats repeat by themselves).
+      if (m.body.kind === "command") {
+        for (const delay of [40, 150]) setTimeout(() => this.sendTo(m.to, m.body), delay).unref();
+      }
+    }
+    if (step.rejected) this.log.warn(`Operator command refused: ${step.rejected}`);
+    for (const e of step.events) this.event(e);
+    for (const a of step.actions) void this.perform(a);
+    if (step.reloadRequested) void this.reload("operator");
+    // Standby survives a restart: it may have changed by a local command or one forwarded by a peer.
+    if (this.core.standby !== this.persistedStandby) this.persistStandby();
+    this.maybeFinish();
+  }
+
+  private sendTo(to: string, body: MessageBody): void {
+    {
+      const m = { to, body };
       const ip = this.peerIps.get(m.to);
-      if (!ip || !this.udp) continue;
+      if (!ip || !this.udp) return;
       this.seq++;
       let bytes: Uint8Array;
       try {
         bytes = encode(this.key, { from: this.self.nodename, inc: this.incarnation, seq: this.seq, body: m.body });
       } catch (e) {
         this.log.error(`Cannot send ${m.body.kind} to ${m.to}: ${(e as Error).message}`);
-        continue;
+        return;
       }
       this.udp.send(ip, this.cluster.server.udpport, bytes);
     }
-    for (const e of step.events) this.event(e);
-    for (const a of step.actions) void this.perform(a);
-    if ((step as { reloadRequested?: boolean }).reloadRequested) void this.reload("operator");
-    this.maybeFinish();
   }
 
   private event(e: ClusterEvent): void {
@@ -353,18 +369,19 @@ class Server {
     this.log.info(`Operator command ${JSON.stringify(cmd)} from ${by}`);
     if (cmd.op === "reload") {
       const r = await this.reload(by);
-      // Tell the peers too: each re-reads its own copy of the config.
-      this.apply(this.core.command(cmd, by, monotonic()));
+      // Tell the peers too (each re-reads its own copy of the config); this node just did.
+      if (r.ok) this.apply({ ...this.core.command(cmd, by, monotonic()), reloadRequested: false });
       return r;
     }
-    const before = this.core.standby;
     const step = this.core.command(cmd, by, monotonic());
     this.apply(step);
-    if (this.core.standby !== before) this.persistStandby();
+    if (step.rejected) return { ok: false, message: `${cmd.op} refused by ${this.self.nodename}: ${step.rejected}` };
     return { ok: true, message: `${cmd.op} accepted by ${this.self.nodename}` };
   }
 
+  private persistedStandby = false;
   private persistStandby(): void {
+    this.persistedStandby = this.core.standby;
     try {
       if (this.core.standby) writeFileSync(this.standbyFile, `standby since ${new Date().toISOString()}\n`);
       else rmSync(this.standbyFile, { force: true });

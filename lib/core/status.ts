@@ -1,0 +1,93 @@
+// status(): the live view for cm_stat, `status --json` and health checks, built from the core's state.
+import type { Cluster } from "../config/model.ts";
+import { isAlive, lastHeard, peerState, type Peer } from "./membership.ts";
+import { eligible, place, type View } from "./placement.ts";
+import type { ClusterStatus, HolderStatus, NodeStatus, PeerState, Slot, SlotStatus } from "./types.ts";
+
+export interface StatusInput {
+  readonly cluster: Cluster;
+  readonly self: string;
+  readonly now: number;
+  readonly view: View;
+  readonly peers: ReadonlyMap<string, Peer>;
+  readonly facts: ReadonlyMap<string, { readonly failed: ReadonlySet<string> }>;
+  readonly slots: readonly Slot[];
+  readonly holds: ReadonlyMap<string, { readonly claim: number; readonly since: number }>;
+  readonly quorum: boolean;
+  readonly pingOk: boolean | null;
+  readonly selfState: PeerState;
+  readonly uptimeMs: number;
+  readonly failCount: ReadonlyMap<string, number>;
+  readonly failed: ReadonlySet<string>;
+  readonly lastWatch: ReadonlyMap<string, { readonly ok: boolean; readonly at: number; readonly detail: string }>;
+  readonly deadTimeMs: number;
+  readonly configActive: (node: string) => boolean;
+}
+
+export function buildStatus(s: StatusInput): ClusterStatus {
+  const nodes: NodeStatus[] = s.cluster.nodes.map((n) => {
+    const base = { nodename: n.nodename, hostname: n.hostname, ip: n.keepAliveIp };
+    if (n.nodename === s.self)
+      return { ...base, self: true, state: s.selfState, heartbeatAgeMs: null, configDiffers: false, quorum: s.quorum, pingOk: s.pingOk, uptimeMs: s.uptimeMs };
+    const p = s.peers.get(n.nodename)!;
+    const h = lastHeard(p);
+    return {
+      ...base,
+      self: false,
+      state: peerState(p, s.now, s.deadTimeMs, s.configActive(n.nodename)),
+      heartbeatAgeMs: h === null ? null : s.now - h,
+      configDiffers: p.hb !== null && p.hb.config !== s.cluster.fingerprint,
+      quorum: p.hb?.quorum ?? null,
+      pingOk: p.hb?.pingOk ?? null,
+      uptimeMs: p.hb ? p.hb.uptimeMs + (p.lastDirect === null ? 0 : s.now - p.lastDirect) : null,
+    };
+  });
+  const alive = 1 + [...s.peers.values()].filter((p) => isAlive(p, s.now, s.deadTimeMs)).length;
+  return {
+    self: s.self,
+    quorum: { policy: s.cluster.server.quorum, has: s.quorum, alive, total: s.cluster.nodes.length },
+    nodes,
+    slots: s.slots.map((slot) => slotStatus(s, slot)),
+  };
+}
+
+function slotStatus(s: StatusInput, slot: Slot): SlotStatus {
+  const holders: HolderStatus[] = [];
+  const selfHold = s.holds.get(slot.id);
+  if (selfHold) holders.push({ node: s.self, role: slot.owner === s.self ? "primary" : "backup", claim: selfHold.claim, heldMs: s.now - selfHold.since });
+  for (const p of s.peers.values()) {
+    if (!p.hb || !isAlive(p, s.now, s.deadTimeMs) && !p.hb.leaving) continue;
+    const h = p.hb.holds.find((x) => x.slot === slot.id);
+    if (h) holders.push({ node: p.name, role: h.role, claim: h.claim, heldMs: h.heldMs });
+  }
+  const failedOn = slot.candidates.filter((c) => (c === s.self ? s.failed.has(slot.id) : s.facts.get(c)?.failed.has(slot.id) ?? false));
+  const pl = place(slot, s.view);
+  const w = s.lastWatch.get(slot.id);
+  return {
+    slot: slot.id,
+    resource: slot.resource,
+    kind: slot.kind,
+    nickname: slot.nickname,
+    owner: slot.owner,
+    candidates: slot.candidates,
+    holders,
+    desired: pl.desired,
+    lastWatch: w ? { ok: w.ok, ageMs: s.now - w.at, detail: w.detail } : null,
+    failCount: s.failCount.get(slot.id) ?? 0,
+    failedOn,
+    reason: reasonOf(s, slot, pl.desired, holders, failedOn),
+  };
+}
+
+function reasonOf(s: StatusInput, slot: Slot, desired: string | null, holders: HolderStatus[], failedOn: string[]): string | null {
+  if (desired !== null) {
+    if (!holders.some((h) => h.node === desired)) return "starting";
+    if (desired !== slot.owner && s.view.autoFailback && eligible(slot, slot.owner, s.view)) return "waiting for failback";
+    return null;
+  }
+  if (failedOn.length > 0 && slot.candidates.every((c) => failedOn.includes(c) || !s.view.nodes.get(c)?.alive)) return "failed too often";
+  const selfView = s.view.nodes.get(s.self);
+  if (slot.exclusive && selfView && (!selfView.quorum || selfView.pingOk === false)) return "no quorum";
+  if (slot.candidates.some((c) => s.view.nodes.get(c)?.standby && s.view.nodes.get(c)?.alive)) return "standby";
+  return "no eligible live node";
+}

@@ -1,0 +1,215 @@
+// Core driven by hand: the contract with the server (heartbeats, action ids, results, stalls, shutdown).
+import { describe, expect, test } from "bun:test";
+import { Core, slotsOf } from "../../lib/core/node.ts";
+import type { Action, HeartbeatBody, Step } from "../../lib/core/types.ts";
+import { makeCluster } from "../sim/topology.ts";
+
+const hb = (over: Partial<HeartbeatBody> = {}): HeartbeatBody => ({
+  kind: "heartbeat",
+  config: "f".repeat(64),
+  active: true,
+  standby: false,
+  ready: true,
+  leaving: false,
+  quorum: true,
+  pingOk: null,
+  alive: [],
+  stable: [],
+  holds: [],
+  failed: [],
+  uptimeMs: 1000,
+  ...over,
+});
+const slotActions = (s: Step, type: string) => s.actions.filter((a): a is Extract<Action, { slot: string }> => a.type === type && "slot" in a);
+
+/** Answers every action ok (probes: absent) until the core asks for nothing more; returns the last step. */
+function drain(core: Core, first: Step, t: number): Step {
+  let queue = [...first.actions];
+  let last = first;
+  for (let round = 0; round < 50 && queue.length > 0; round++) {
+    const next: Action[] = [];
+    for (const a of queue) {
+      last = core.onResult({ id: a.id, ok: a.type !== "probe", detail: "exit 0" }, t);
+      next.push(...last.actions);
+    }
+    queue = next;
+  }
+  return last;
+}
+
+/** Ticks every 50 ms from `from` to `to` (a real server never goes quiet); returns every step. */
+function advance(core: Core, from: number, to: number): Step[] {
+  const out: Step[] = [];
+  for (let t = from; t <= to; t += 50) out.push(core.tick(t));
+  return out;
+}
+
+/** A 3-node core on cmnode1 that has probed (nothing present) and heard both peers at `t`. */
+function readyCore(opts: Parameters<typeof makeCluster>[0] = { nodes: 3 }, t = 0) {
+  const cluster = makeCluster(opts);
+  const core = new Core(cluster, "cmnode1", { now: t });
+  const first = core.tick(t);
+  let last: Step = first;
+  for (const a of first.actions) last = core.onResult({ id: a.id, ok: false, detail: "absent" }, t + 1);
+  const steps: Step[] = [];
+  for (const p of cluster.nodes.slice(1)) steps.push(core.onMessage({ from: p.nodename, incarnation: 1, body: hb() }, t + 2));
+  return { cluster, core, first, last, steps };
+}
+
+describe("slotsOf()", () => {
+  test("slotsOf() lists candidates as owner then backups in config node order", () => {
+    const slots = slotsOf(makeCluster({ nodes: 4 }));
+    const vip1 = slots.find((s) => s.id === "ipaddr:vip1@cmnode1")!;
+    expect(vip1.candidates).toEqual(["cmnode1", "cmnode2", "cmnode3"]);
+    expect(vip1.exclusive).toBe(true);
+    expect(slots.find((s) => s.id === "service:svc4@cmnode4")!.candidates).toEqual(["cmnode4", "cmnode1", "cmnode2"]);
+    expect(slots.find((s) => s.id === "service:svc4@cmnode4")!.exclusive).toBe(false);
+    // start order: services before crontabs before IPs
+    expect(slots.map((s) => s.kind).indexOf("ipaddr")).toBeGreaterThan(slots.map((s) => s.kind).lastIndexOf("crontab"));
+  });
+});
+
+describe("Core", () => {
+  test("tick() sends one heartbeat per peer each keep_alive_interval", () => {
+    const core = new Core(makeCluster({ nodes: 3 }), "cmnode1", { now: 0 });
+    expect(core.tick(0).send.map((o) => o.to)).toEqual(["cmnode2", "cmnode3"]);
+    expect(core.tick(20).send).toEqual([]);
+    const s = core.tick(50);
+    expect(s.send.length).toBe(2);
+    expect(s.send[0]!.body.kind).toBe("heartbeat");
+    expect((s.send[0]!.body as HeartbeatBody).ready).toBe(false);
+  });
+
+  test("tick() probes every slot it is a candidate for, with unique increasing ids, and starts nothing before ready", () => {
+    const cluster = makeCluster({ nodes: 3 });
+    const core = new Core(cluster, "cmnode1", { now: 0 });
+    const s = core.tick(0);
+    expect(s.actions.every((a) => a.type === "probe")).toBe(true);
+    expect(s.actions.length).toBe(slotsOf(cluster).length);
+    const ids = s.actions.map((a) => a.id);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(new Set(ids).size).toBe(ids.length);
+    let last: Step = s;
+    for (const a of s.actions) last = core.onResult({ id: a.id, ok: false, detail: "absent" }, 5);
+    expect(last.actions).toEqual([]); // peers not heard yet and dead_time not over
+    const later = advance(core, 50, 800).flatMap((x) => slotActions(x, "start"));
+    expect(later.map((a) => a.slot)).toEqual(["service:svc1@cmnode1"]); // ready after dead_time without peers
+  });
+
+  test("onResult() tolerates unknown ids and keeps one action in flight per slot", () => {
+    const { core, steps } = readyCore();
+    const starts = steps.flatMap((s) => slotActions(s, "start"));
+    expect(starts.map((a) => a.slot)).toEqual(["service:svc1@cmnode1"]);
+    expect(core.onResult({ id: 99999, ok: true, detail: "?" }, 10).actions).toEqual([]);
+    // no second start of the same slot while the first is in flight
+    expect(slotActions(core.tick(60), "start")).toEqual([]);
+    const next = core.onResult({ id: starts[0]!.id, ok: true, detail: "exit 0" }, 20);
+    expect(slotActions(next, "start").map((a) => a.slot)).toEqual(["crontab:cron1@cmnode1"]);
+    expect(next.events.some((e) => e.type === "acquire")).toBe(true);
+    expect(Math.min(...next.actions.map((a) => a.id))).toBeGreaterThan(starts[0]!.id);
+  });
+
+  test("tick() after a stall does not declare peers dead and emits local_stall", () => {
+    const { core } = readyCore();
+    core.tick(50);
+    const late = core.tick(5000); // no call for 4.95 s: our own loop was stopped
+    expect(late.events.map((e) => e.type)).toContain("local_stall");
+    expect(late.events.filter((e) => e.type === "node_dead")).toEqual([]);
+    expect(core.status(5000).nodes.filter((n) => n.state === "dead")).toEqual([]);
+    // but a peer that really stays silent is dead dead_time later
+    const after = advance(core, 5050, 5850).flatMap((x) => x.events);
+    expect(after.filter((e) => e.type === "node_dead").map((e) => e.node).sort()).toEqual(["cmnode2", "cmnode3"]);
+  });
+
+  test("tick() with a clock that jumps backwards treats it as no time passed", () => {
+    const { core } = readyCore();
+    core.tick(100);
+    expect(() => core.tick(-100000)).not.toThrow();
+    const s = core.tick(-100000 + 50);
+    expect(s.send.length).toBe(2); // heartbeats keep coming after the jump
+    expect(s.events.filter((e) => e.type === "node_dead")).toEqual([]);
+  });
+
+  test("onMessage() logs a differing config fingerprint once and shows it in status", () => {
+    const { core } = readyCore();
+    const a = core.onMessage({ from: "cmnode2", incarnation: 1, body: hb({ config: "a".repeat(64) }) }, 30);
+    const b = core.onMessage({ from: "cmnode2", incarnation: 1, body: hb({ config: "a".repeat(64) }) }, 40);
+    expect(a.events.filter((e) => e.type === "config_mismatch").length).toBe(1);
+    expect(b.events.filter((e) => e.type === "config_mismatch").length).toBe(0);
+    expect(core.status(40).nodes.find((n) => n.nodename === "cmnode2")!.configDiffers).toBe(true);
+  });
+
+  test("onMessage() with leaving = true takes the peer's resources at once", () => {
+    const { core } = readyCore();
+    const s = core.onMessage({ from: "cmnode3", incarnation: 1, body: hb({ leaving: true }) }, 30);
+    expect(s.events.map((e) => e.type)).toContain("node_leaving");
+    expect(core.status(30).slots.find((x) => x.slot === "ipaddr:vip3@cmnode3")!.desired).toBe("cmnode1");
+  });
+
+  test("onMessage() with a new incarnation forgets the peer's old holds", () => {
+    const { core } = readyCore();
+    core.onMessage({ from: "cmnode2", incarnation: 1, body: hb({ holds: [{ slot: "ipaddr:vip2@cmnode2", role: "primary", claim: 1, heldMs: 5 }] }) }, 30);
+    expect(core.status(30).slots.find((x) => x.slot === "ipaddr:vip2@cmnode2")!.holders.map((h) => h.node)).toEqual(["cmnode2"]);
+    const s = core.onMessage({ from: "cmnode2", incarnation: 2, body: hb({ ready: false }) }, 40);
+    expect(s.events.some((e) => e.type === "node_alive" && e.message.includes("restarted"))).toBe(true);
+    expect(core.status(40).slots.find((x) => x.slot === "ipaddr:vip2@cmnode2")!.holders).toEqual([]);
+  });
+
+  test("shutdown() stops IPs and crontabs always, keeps its own services with keep_services, stops backups", () => {
+    const cluster = makeCluster({ nodes: 2, keep: { keepServices: true } });
+    const core = new Core(cluster, "cmnode1", { now: 0 });
+    const probes = core.tick(0).actions;
+    // cmnode1 finds everything present (its own and cmnode2's, as if it had taken them over)
+    for (const a of probes) core.onResult({ id: a.id, ok: true, detail: "present" }, 1);
+    drain(core, core.onMessage({ from: "cmnode2", incarnation: 1, body: hb({ leaving: true }) }, 2), 2);
+    const s = core.shutdown(3);
+    expect(s.send.every((o) => o.body.kind === "heartbeat" && o.body.leaving)).toBe(true);
+    expect(s.send.length).toBe(1);
+    const stops = slotActions(s, "stop");
+    // reverse start order: IPs first; crontabs wait until the IPs are down
+    expect(stops.map((a) => a.slot).sort()).toEqual(["ipaddr:vip1@cmnode1", "ipaddr:vip2@cmnode2"]);
+    expect(core.stopped).toBe(false);
+    let next: Step = s;
+    for (const a of stops) next = core.onResult({ id: a.id, ok: true, detail: "exit 0" }, 4);
+    const crons = slotActions(next, "stop");
+    expect(crons.map((a) => a.slot).sort()).toEqual(["crontab:cron1@cmnode1", "crontab:cron2@cmnode2"]);
+    for (const a of crons) next = core.onResult({ id: a.id, ok: true, detail: "exit 0" }, 5);
+    const svcs = slotActions(next, "stop");
+    expect(svcs.map((a) => a.slot)).toEqual(["service:svc2@cmnode2"]); // svc1 is its own: keep_services
+    next = core.onResult({ id: svcs[0]!.id, ok: true, detail: "exit 0" }, 6);
+    expect(core.stopped).toBe(true);
+    expect(next.send.length).toBe(1); // a last leaving heartbeat
+    expect((next.send[0]!.body as HeartbeatBody).holds).toEqual([]);
+  });
+
+  test("reload() stops slots that left the config and keeps the others", () => {
+    const cluster = makeCluster({ nodes: 2 });
+    const core = new Core(cluster, "cmnode1", { now: 0 });
+    for (const a of core.tick(0).actions) core.onResult({ id: a.id, ok: a.type === "probe" && "slot" in a && a.slot.endsWith("@cmnode1"), detail: "" }, 1);
+    drain(core, core.onMessage({ from: "cmnode2", incarnation: 1, body: hb() }, 2), 2);
+    const smaller = makeCluster({ nodes: 2, kinds: ["ipaddr", "service"] });
+    const s = core.reload(smaller, 3);
+    expect(slotActions(s, "stop").map((a) => a.slot)).toEqual(["crontab:cron1@cmnode1"]);
+    expect(core.status(3).slots.some((x) => x.slot.startsWith("crontab"))).toBe(false);
+  });
+
+  test("Core() keeps standby given by the server and heartbeats it", () => {
+    const core = new Core(makeCluster({ nodes: 2 }), "cmnode1", { now: 0, standby: true });
+    expect(core.standby).toBe(true);
+    expect((core.tick(0).send[0]!.body as HeartbeatBody).standby).toBe(true);
+  });
+
+  test("heartbeat of a 64-node cluster holding 192 slots stays well under 60 KB", () => {
+    const cluster = makeCluster({ nodes: 64, backups: 63 });
+    const core = new Core(cluster, "cmnode1", { now: 0 });
+    for (const a of core.tick(0).actions) core.onResult({ id: a.id, ok: true, detail: "present" }, 1);
+    for (const n of cluster.nodes.slice(1)) core.onMessage({ from: n.nodename, incarnation: 1, body: hb() }, 2);
+    const s = core.tick(100);
+    const body = s.send[0]!.body as HeartbeatBody;
+    expect(body.holds.length).toBe(192);
+    expect(body.alive.length).toBe(63);
+    const bytes = JSON.stringify(body).length;
+    console.log(`heartbeat JSON with 63 peers and 192 holds: ${bytes} bytes`);
+    expect(bytes).toBeLessThan(30_000);
+  });
+});
