@@ -24,7 +24,8 @@ import { startControl } from "./io/control.ts";
 import { runShell } from "./io/runner.ts";
 import { VERSION } from "./version.ts";
 
-const formatFinding = (f: Finding): string => `${f.file}${f.line > 0 ? `:${f.line}` : ""}: ${f.severity} - ${f.message}`;
+const place = (f: Finding): string => `${f.file}${f.line > 0 ? `:${f.line}` : ""}`;
+const formatFinding = (f: Finding): string => `${place(f)}: ${f.severity} - ${f.message}`;
 
 /** Monotonic milliseconds: the core's clock. Wall time is only for display and alerts. */
 const monotonic = (): number => performance.now();
@@ -72,7 +73,7 @@ export async function runServer(o: CliOptions): Promise<number> {
   const envFindings = cluster ? await checkEnvironment(cluster, { node: o.node }) : [];
   const errors = [...findings, ...envFindings].filter((f) => f.severity === "ERROR");
   if (!cluster || errors.length > 0) {
-    for (const f of errors) say(formatFinding(f));
+    for (const f of errors) process.stderr.write(`${formatFinding(f)}\n`);
     say("ERROR - CM config file load error: fix the errors above (drcm --check-config lists them all)");
     return 1;
   }
@@ -254,7 +255,11 @@ class Server {
 
     this.installSignals();
     // Tick at the heartbeat period; the core decides what is due.
-    this.timer = setInterval(() => this.apply(this.core.tick(monotonic())), Math.max(5, Math.floor(s.keepAliveIntervalMs / 2)));
+    this.timer = setInterval(() => {
+      const now = monotonic();
+      this.apply(this.core.tick(now));
+      this.summarizeRejections(now);
+    }, Math.max(5, Math.floor(s.keepAliveIntervalMs / 2)));
     if (s.pingTargets.length > 0) this.pingTimer = setInterval(() => void this.pingTargets(), 1000);
     this.apply(this.core.tick(monotonic()));
   }
@@ -278,17 +283,46 @@ class Server {
     return m;
   }
 
+  /** Rejections since the last summary, by "reason from address". */
+  private rejectedSince = new Map<string, number>();
+  private rejectSeen = new Set<string>();
+  private lastRejectSummary = monotonic();
+
+  /**
+   * Every rejected packet is counted (status shows the totals). The first of each reason from each
+   * address is logged at once — a peer with the wrong key otherwise just looks dead — and the rest
+   * once a minute as a summary, so a flood cannot fill the log.
+   */
+  private rejected(reason: string, srcIp: string, from?: string): void {
+    const key = `${reason} from ${srcIp}${from ? ` (claims to be ${from})` : ""}`;
+    this.rejectedSince.set(key, (this.rejectedSince.get(key) ?? 0) + 1);
+    if (!this.rejectSeen.has(key) && this.rejectSeen.size < 1000) {
+      this.rejectSeen.add(key);
+      this.log.warn(`Rejected heartbeat packet: ${key}${reason === "bad_mac" ? " — is .auth/authkey the same on every node?" : ""}`);
+    }
+    this.log.debug(3, `Rejected packet: ${key}`);
+  }
+
+  private summarizeRejections(now: number): void {
+    if (now - this.lastRejectSummary < 60_000) return;
+    this.lastRejectSummary = now;
+    if (this.rejectedSince.size === 0) return;
+    const parts = [...this.rejectedSince].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([k, n]) => `${n} ${k}`);
+    this.log.warn(`Rejected packets in the last minute: ${parts.join("; ")}`);
+    this.rejectedSince.clear();
+  }
+
   private onPacket(bytes: Uint8Array, srcIp: string): void {
     const d = decode(this.key, bytes);
     if (!d.ok) {
       this.guard.reject(d.reason);
-      this.log.debug(3, `Rejected packet from ${srcIp}: ${d.reason}`);
+      this.rejected(d.reason, srcIp);
       return;
     }
     const now = monotonic();
     const g = this.guard.accept(d.env, srcIp, now);
     if (!g.ok) {
-      this.log.debug(3, `Rejected packet from ${srcIp} (${d.env.from}): ${g.reason}`);
+      this.rejected(g.reason, srcIp, d.env.from);
       return;
     }
     this.apply(
@@ -398,7 +432,8 @@ class Server {
     if (!cluster || errors.length > 0) {
       const msg = `Reload refused (asked by ${by}): ${errors.length} error(s) in ${this.cluster.file}; keeping the running config`;
       this.log.error(msg);
-      for (const f of errors.slice(0, 20)) this.log.error(formatFinding(f));
+      // The logger adds the level word itself.
+      for (const f of errors.slice(0, 20)) this.log.error(`${place(f)}: ${f.message}`);
       return { ok: false, message: `${msg}\n${errors.map(formatFinding).join("\n")}` };
     }
     const self = findSelf(cluster, this.self.nodename);
