@@ -46,6 +46,22 @@ describe.skipIf(!haveBinary)("drcm daemons on 127.0.0.x", () => {
     expect(c.has("n3", "httpd")).toBe(false);
   });
 
+  test("garbage and forged packets are rejected, logged once per kind and address, and move nothing", async () => {
+    const sock = await Bun.udpSocket({ hostname: "127.0.0.1", port: 0, socket: { error() {} } });
+    for (let i = 0; i < 50; i++) sock.send(crypto.getRandomValues(new Uint8Array(40 + i)), c.port, "127.0.0.13");
+    // A well-formed envelope with a made-up MAC: magic "DRCM", version 2, JSON, 32 bytes of MAC.
+    const body = new TextEncoder().encode(JSON.stringify({ from: "n1", inc: 1, seq: 1, body: { kind: "heartbeat" } }));
+    const forged = new Uint8Array([0x44, 0x52, 0x43, 0x4d, 2, ...body, ...new Uint8Array(32)]);
+    for (let i = 0; i < 20; i++) sock.send(forged, c.port, "127.0.0.13");
+    sock.close();
+    expect(await waitFor(() => /Rejected heartbeat packet: \S+ from 127\.0\.0\.1/.test(c.log("n3")), 3000)).toBeGreaterThanOrEqual(0);
+    const lines = c.log("n3").split("\n").filter((l) => l.includes("Rejected heartbeat packet"));
+    expect(lines.length).toBeLessThanOrEqual(4);
+    await Bun.sleep(200);
+    expect(c.has("n1", "10.99.0.100")).toBe(true);
+    expect(c.has("n3", "10.99.0.100")).toBe(false);
+  });
+
   test("SIGKILL of n1: n2 takes over the IP and the crontab, n3 stays backup", async () => {
     const t0 = performance.now();
     await c.kill("n1");
