@@ -137,7 +137,7 @@ export class DemoCluster {
   }
 
   private async doCleanup(): Promise<void> {
-    // Graceful first: a stopping daemon stops its applications (keep_services = 0) and removes its crontab.
+    // Graceful first: a stopping daemon stops its applications (keep_applications = 0) and removes its crontab.
     const running = [...this.procs.values()].filter((p) => p.exitCode === null && p.signalCode === null);
     for (const p of running) signal(p.pid, "SIGTERM");
     await Promise.race([Promise.all(running.map((p) => p.exited)), Bun.sleep(8000)]);

@@ -8,6 +8,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EMBEDDED } from "../embedded.ts";
+import { currentDaemonUser, groupName } from "../io/agents.ts";
 import { drcmShell, sq } from "./self.ts";
 
 export interface DemoNode {
@@ -32,6 +33,8 @@ export interface DemoLayout {
   cronDir(node: string): string;
   /** Pid file of a demo application on a node. */
   pidFile(app: string, node: string): string;
+  /** user:group the demo's [CM_APPLICATIONS] run as: whoever runs the demo, with their primary group. */
+  readonly appUser: string;
 }
 
 export const APPS = ["web", "ledger"] as const;
@@ -80,11 +83,12 @@ const agentText = (path: string): Promise<string> => {
   return Bun.file(e.data).text();
 };
 
-function appAgent(dir: string, nodes: readonly DemoNode[], webPort: number, ledgerPort: number, ledgerAny: boolean): string {
+function appControl(dir: string, nodes: readonly DemoNode[], webPort: number, ledgerPort: number, ledgerAny: boolean): string {
   return `#!/bin/sh
-# drcm demo agent: a small HTTP application answering "<app> on <node>".
+# drcm demo application control: a small HTTP application answering "<app> on <node>".
 #   demo-app.sh APP start|stop|status|watch        (DRCM_NODE, set by drcm, names this node)
-# It is a [CM_SERVICES] entry with its own agent: [CM_APPLICATIONS] run through "su -", which needs root.
+# The start, stop and ensure programs of the demo's [CM_APPLICATIONS] entries call it, in the
+# application user's login shell (su - as root; the user's own login shell when drcm is that user).
 set -u
 APP=\${1:-}
 ACTION=\${2:-}
@@ -127,8 +131,10 @@ esac
 `;
 }
 
-function config(dir: string, nodes: readonly DemoNode[], port: number, vip: string | null): string {
+function config(dir: string, nodes: readonly DemoNode[], port: number, vip: string | null, appUser: string): string {
   const [n1, n2, n3] = nodes as [DemoNode, DemoNode, DemoNode];
+  // A program is shell text for the user's login shell; a comma would split the cm.cfg field.
+  const prog = (app: string, verb: string): string => `${sq(join(dir, "apps/demo-app.sh"))} ${app} ${verb}`.replaceAll(",", "\\,");
   const ipSection = vip === null ? "" : `\n[CM_IPADDRS]\n# nickname, floating IP, netmask, interface, resource_script\nvip, ${vip}, 24, eth0, ${dir}/resources/ipv4addr.sh\n`;
   return `# drcm demo cluster: three nodes on this machine (written by drcm demo; removed when it ends)
 [CM_SERVER]
@@ -141,10 +147,10 @@ keep_alive_interval = 50ms
 dead_time = 800ms
 failback_delay = 3s
 
-[CM_SERVICES]
-# nickname, service_name, resource_script: the demo's HTTP applications (see resources/demo-app.sh)
-web, web, ${dir}/resources/demo-app.sh
-ledger, ledger, ${dir}/resources/demo-app.sh
+[CM_APPLICATIONS]
+# nickname, user:group, start_program, stop_program, ensure_script: the demo's HTTP applications
+# (apps/demo-app.sh; ensure only checks, so the start-up probe never starts anything)
+${["web", "ledger"].map((a) => `${a}, ${appUser}, ${prog(a, "start")}, ${prog(a, "stop")}, ${prog(a, "watch")}`).join("\n")}
 
 [CM_CRONTABS]
 # nickname, template_file, install_location, resource_script (each node installs into cron/<node>)
@@ -154,24 +160,30 @@ ${ipSection}
 nodename = ${n1.name}
 hostname = ${n1.name}.demo
 keep_alive_ip = ${n1.ip}
-node_services = web,ledger
+node_applications = web,ledger
 node_crontabs = jobs${vip === null ? "" : "\nnode_floating_ip_addrs = vip"}
 
 [CM_NODE]
 nodename = ${n2.name}
 hostname = ${n2.name}.demo
 keep_alive_ip = ${n2.ip}
-node_services = web
-node_backup_services = ${n1.name}:ledger
+node_applications = web
+node_backup_applications = ${n1.name}:ledger
 node_backup_crontabs = ${n1.name}:jobs${vip === null ? "" : `\nnode_backup_floating_ip_addrs = ${n1.name}:vip`}
 
 [CM_NODE]
 nodename = ${n3.name}
 hostname = ${n3.name}.demo
 keep_alive_ip = ${n3.ip}
-node_services = web
+node_applications = web
 node_backup_crontabs = ${n1.name}:jobs
 `;
+}
+
+/** user:group of whoever runs the demo (numeric when there is no name), so no su password is ever needed. */
+export function demoAppUser(): string {
+  const me = currentDaemonUser();
+  return `${me.username}:${groupName(me.gid) ?? String(me.gid)}`;
 }
 
 /** Creates the demo directory; the caller removes it (DemoCluster.cleanup). */
@@ -181,7 +193,7 @@ export async function makeLayout(netns?: { ips: readonly string[]; vip: string }
   const port = netns ? 53897 : await pickPort();
   const vip = netns?.vip ?? null;
   const dir = mkdtempSync(join(tmpdir(), "drcm-demo-"));
-  for (const d of ["run", "log", "spool", "resources", "crontabs", ".auth", ...nodes.map((n) => `cron/${n.name}`)]) mkdirSync(join(dir, d), { recursive: true });
+  for (const d of ["run", "log", "spool", "resources", "apps", "crontabs", ".auth", ...nodes.map((n) => `cron/${n.name}`)]) mkdirSync(join(dir, d), { recursive: true });
   chmodSync(join(dir, ".auth"), 0o700);
   const key = randomBytes(2048);
   writeFileSync(join(dir, ".auth/authkey"), key, { mode: 0o600 });
@@ -192,11 +204,12 @@ export async function makeLayout(netns?: { ips: readonly string[]; vip: string }
     `#!/bin/sh\n# Each demo node has its own cron directory, as each machine has its own /etc/cron.d.\nDRCM_SYSTEM_CRONTAB=${sq(join(dir, "no-system-crontab"))} exec ${sq(join(dir, "resources/crontab.sh"))} "$1" "$2/\${DRCM_NODE:?}" "$3"\n`,
     { mode: 0o755 },
   );
-  writeFileSync(join(dir, "resources/demo-app.sh"), appAgent(dir, nodes, port + 1, port + 2, vip !== null), { mode: 0o755 });
+  writeFileSync(join(dir, "apps/demo-app.sh"), appControl(dir, nodes, port + 1, port + 2, vip !== null), { mode: 0o755 });
   if (vip !== null) writeFileSync(join(dir, "resources/ipv4addr.sh"), await agentText("/etc/drcm/resources/ipv4addr.sh"), { mode: 0o755 });
   writeFileSync(join(dir, "crontabs/demo_jobs"), "# drcm demo crontab: installed only on the node that holds \"jobs\" (cron never reads this directory)\n*/5 * * * * root /bin/true\n");
   const configFile = join(dir, "cm.cfg");
-  writeFileSync(configFile, config(dir, nodes, port, vip));
+  const appUser = demoAppUser();
+  writeFileSync(configFile, config(dir, nodes, port, vip, appUser));
   return {
     dir,
     configFile,
@@ -209,5 +222,6 @@ export async function makeLayout(netns?: { ips: readonly string[]; vip: string }
     vip,
     cronDir: (node) => join(dir, "cron", node),
     pidFile: (app, node) => join(dir, "run", `app-${app}-${node}.pid`),
+    appUser,
   };
 }

@@ -90,7 +90,8 @@ export class Story {
     ui.step(`drcm demo: a 3-node cluster on this machine, files in ${L.dir}`);
     ui.note(`nodes: ${L.nodes.map((n) => `${n.name} ${n.ip}`).join(", ")}; heartbeats and console on port ${L.port}`);
     ui.note(`timings: keep_alive_interval 50 ms, dead_time ${L.deadMs} ms, failback_delay ${L.failbackMs} ms`);
-    ui.note(`resources: "web" runs on every node (http://<node>:${L.webPort}/ answers its node's name);`);
+    ui.note(`resources: "web" and "ledger" are applications ([CM_APPLICATIONS]) run as ${L.appUser} in a login shell;`);
+    ui.note(`  "web" runs on every node (http://<node>:${L.webPort}/ answers its node's name, which drcm passes as DRCM_NODE);`);
     ui.note(`  "ledger" (http://<node>:${L.ledgerPort}/) is primary on node1 only, node2 its backup: it runs on exactly one node;`);
     if (L.vip !== null) ui.note(`  "vip" is the floating IP ${L.vip} (exclusive), primary node1, backup node2: it follows ledger`);
     ui.note(`  "jobs" is a crontab (exclusive), installed into the holder's cron directory ${join(L.dir, "cron", "<node>")}`);

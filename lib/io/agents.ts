@@ -17,7 +17,7 @@ export const RESOURCE_LOGS: Readonly<Record<ResourceKind, string>> = {
 };
 export const FENCE_LOG = "fence.log";
 
-type SlotVerb = "start" | "stop" | "watch" | "probe";
+export type SlotVerb = "start" | "stop" | "watch" | "probe";
 
 /** A POSIX single-quoted word; embedded quotes survive (1.x broke on them). */
 export const shellQuote = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
@@ -50,20 +50,131 @@ export function primaryGroup(user: string, etc = "/etc"): { gid: number; name: s
  * we cannot tell).
  */
 export function suCommand(res: ApplicationResource, program: string, etc = "/etc"): string {
-  let groupOpt = "";
-  if (res.group !== "") {
-    const pg = primaryGroup(res.user, etc);
-    const isPrimary = pg !== null && (pg.name === res.group || String(pg.gid) === res.group);
-    if (!isPrimary) groupOpt = `-g ${shellQuote(res.group)} `;
-  }
-  return `su ${groupOpt}-c ${shellQuote(program)} - ${shellQuote(res.user)}`;
+  return `su ${suGroupOption(res, etc)}-c ${shellQuote(program)} - ${shellQuote(res.user)}`;
+}
+
+function suGroupOption(res: ApplicationResource, etc: string): string {
+  if (res.group === "") return "";
+  const pg = primaryGroup(res.user, etc);
+  const isPrimary = pg !== null && (pg.name === res.group || String(pg.gid) === res.group);
+  return isPrimary ? "" : `-g ${shellQuote(res.group)} `;
+}
+
+/** What an application program learns about the run; passed explicitly because `su -` wipes the environment. */
+export interface AppRunVars {
+  /** This node's nodename (DRCM_NODE). */
+  readonly node: string;
+  /** `application:<nickname>` (DRCM_RESOURCE). */
+  readonly resource: string;
+  /** start | stop | watch | probe (DRCM_ACTION). */
+  readonly action: string;
 }
 
 /**
- * The shell command for one verb on one resource, before the sudo wrapper; null when the verb
- * needs no command (application watch/probe without ensure_script, filesystem probe).
+ * The program with the drcm variables set and exported in front of it. The program itself stays
+ * shell text as written (`;` lists, `~`, `$VARS` are the user's shell's business); only the values
+ * are quoted. POSIX shell syntax: the user's login shell must be sh-compatible.
  */
-export function agentCommand(res: Resource, verb: SlotVerb): string | null {
+export function withDrcmVars(program: string, v: AppRunVars): string {
+  return `DRCM_NODE=${shellQuote(v.node)} DRCM_RESOURCE=${shellQuote(v.resource)} DRCM_ACTION=${shellQuote(v.action)}; export DRCM_NODE DRCM_RESOURCE DRCM_ACTION; ${program}`;
+}
+
+/** The user the daemon runs as, from its passwd entry. */
+export interface DaemonUser {
+  readonly uid: number;
+  readonly gid: number;
+  readonly username: string;
+  readonly homedir: string;
+  /** Login shell from the passwd entry; null when unknown. */
+  readonly shell: string | null;
+}
+
+/** Fields of the passwd line of `uid`: /etc/passwd, else `getent passwd` (LDAP and other NSS users). */
+function passwdEntry(uid: number, etc: string): string[] | null {
+  try {
+    const local = readFileSync(join(etc, "passwd"), "utf8").split("\n").map((l) => l.split(":")).find((f) => f.length >= 7 && Number(f[2]) === uid && f[2] !== "");
+    if (local !== undefined) return local;
+  } catch {
+    // no readable passwd file: ask NSS
+  }
+  try {
+    const r = Bun.spawnSync(["getent", "passwd", String(uid)], { stdout: "pipe", stderr: "ignore" });
+    const f = r.stdout.toString().trim().split(":");
+    return r.exitCode === 0 && f.length >= 7 ? f : null;
+  } catch {
+    return null;
+  }
+}
+
+/** This process's user. Not os.userInfo(): Bun's reports the name "unknown" when USER is unset (services, cron). */
+export function currentDaemonUser(etc = "/etc"): DaemonUser {
+  const uid = process.getuid?.() ?? 0;
+  const gid = process.getgid?.() ?? 0;
+  const f = passwdEntry(uid, etc);
+  // No passwd entry (containers with arbitrary uids): only the numeric uid names this user.
+  if (f === null) return { uid, gid, username: String(uid), homedir: process.env.HOME ?? "/", shell: null };
+  return { uid, gid: Number(f[3]), username: f[0]!, homedir: f[5] || "/", shell: f[6] || null };
+}
+
+/** Name of a group id from /etc/group; null if unknown. */
+export function groupName(gid: number, etc = "/etc"): string | null {
+  try {
+    const line = readFileSync(join(etc, "group"), "utf8").split("\n").map((l) => l.split(":")).find((f) => f[2] !== undefined && Number(f[2]) === gid);
+    return line?.[0] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Is the application's user:group the non-root daemon's own user and primary group (no su needed)? */
+export function runsAsDaemonUser(res: ApplicationResource, daemon: DaemonUser, etc = "/etc"): boolean {
+  if (daemon.uid === 0) return false;
+  if (res.user !== daemon.username && res.user !== String(daemon.uid)) return false;
+  return res.group === "" || res.group === String(daemon.gid) || res.group === groupName(daemon.gid, etc);
+}
+
+/** PATH of a fresh login before the profile adds to it (util-linux su's default for non-root users). */
+export const LOGIN_PATH = "/usr/local/bin:/usr/bin:/bin";
+
+/**
+ * What `su - <self>` would do, without su (a non-root daemon cannot su, even to itself): a clean
+ * environment (HOME, SHELL, USER, LOGNAME, PATH), the home directory as working directory and the
+ * user's login shell reading its profile. A shell that refuses logins (nologin, false) or an
+ * unknown one is replaced by /bin/sh so a service account's applications still run.
+ */
+export function loginShellCommand(daemon: DaemonUser, program: string): string {
+  const shell = daemon.shell !== null && daemon.shell !== "" && !/(^|\/)(nologin|false)$/.test(daemon.shell) ? daemon.shell : "/bin/sh";
+  const vars = [`HOME=${shellQuote(daemon.homedir)}`, `SHELL=${shellQuote(shell)}`, `USER=${shellQuote(daemon.username)}`, `LOGNAME=${shellQuote(daemon.username)}`, `PATH=${LOGIN_PATH}`];
+  return `cd ${shellQuote(daemon.homedir)} 2>/dev/null; exec env -i ${vars.join(" ")} ${shellQuote(shell)} -l -c ${shellQuote(program)}`;
+}
+
+/**
+ * The complete command line of an application program (after any sudo wrapping):
+ * - the daemon is root: `su [-g group] -c '<vars>; <program>' - <user>` (1.x), wrapped in
+ *   sudo_command when cluster_user is not root, as every command;
+ * - the daemon is not root and the application is its own user: the login shell, no su, no sudo;
+ * - the daemon is not root and the user is another one: su through sudo_command (only root may su).
+ */
+export function applicationCommand(cluster: Cluster, res: ApplicationResource, program: string, vars: AppRunVars, daemon: DaemonUser, etc = "/etc"): string {
+  const inner = withDrcmVars(program, vars);
+  if (runsAsDaemonUser(res, daemon, etc)) return loginShellCommand(daemon, inner);
+  const su = suCommand(res, inner, etc);
+  if (daemon.uid !== 0 && (cluster.server.clusterUser === "root" || cluster.server.clusterUser === "")) return `${cluster.server.sudoCommand} ${shellQuote(su)}`;
+  return wrapForClusterUser(cluster, su);
+}
+
+/** The program of an application verb: start_program, stop_program, or ensure_script for watch and probe (null if none). */
+export function applicationProgram(res: ApplicationResource, verb: SlotVerb): string | null {
+  if (verb === "start") return res.start;
+  if (verb === "stop") return res.stop;
+  return res.ensure === null || res.ensure === "" ? null : res.ensure;
+}
+
+/**
+ * The shell command for one verb on one resource of the script kinds, before the sudo wrapper;
+ * null for a filesystem probe (drcm reads the mounts table). Applications: applicationCommand.
+ */
+export function agentCommand(res: Exclude<Resource, ApplicationResource>, verb: SlotVerb): string | null {
   switch (res.kind) {
     case "crontab":
       return `${res.script} ${res.template} ${res.installDir} ${verb === "probe" ? "watch" : verb}`;
@@ -74,10 +185,6 @@ export function agentCommand(res: Resource, verb: SlotVerb): string | null {
     case "filesystem":
       if (verb === "probe") return null;
       return `${res.script} ${res.source} ${res.target} ${verb === "start" ? "mount" : verb === "stop" ? "unmount" : "watch"}`;
-    case "application":
-      if (verb === "start") return suCommand(res, res.start);
-      if (verb === "stop") return suCommand(res, res.stop);
-      return res.ensure === null || res.ensure === "" ? null : suCommand(res, res.ensure);
   }
 }
 
@@ -99,11 +206,16 @@ export class AgentRunner {
   private cluster: Cluster;
   private self: NodeConfig;
   private readonly env: Record<string, string>;
+  private readonly daemon: DaemonUser;
+  private readonly etc: string;
 
-  constructor(cluster: Cluster, self: NodeConfig, opts?: { env?: Record<string, string> }) {
+  /** `daemon` and `etc` (where passwd and group live) are for tests; they default to this process and /etc. */
+  constructor(cluster: Cluster, self: NodeConfig, opts?: { env?: Record<string, string>; daemon?: DaemonUser; etc?: string }) {
     this.cluster = cluster;
     this.self = self;
     this.env = { DRCM_NODE: self.nodename, ...opts?.env };
+    this.daemon = opts?.daemon ?? currentDaemonUser();
+    this.etc = opts?.etc ?? "/etc";
   }
 
   /** After a config reload. */
@@ -138,15 +250,23 @@ export class AgentRunner {
     if (res === undefined) return { id, ok: false, detail: `Unknown resource ${slot.kind}:${slot.nickname}` };
 
     if (res.kind === "filesystem" && verb === "probe") return await this.probeMount(id, res);
-    const inner = agentCommand(res, verb);
-    if (inner === null) {
-      // Only an application without ensure_script gets here: nothing can tell whether it runs.
-      return verb === "watch" ? { id, ok: true, detail: "no ensure_script" } : { id, ok: false, detail: "no ensure_script: cannot tell" };
+    let command: string;
+    if (res.kind === "application") {
+      const program = applicationProgram(res, verb);
+      // Nothing can tell whether an application without ensure_script runs.
+      if (program === null) return verb === "watch" ? { id, ok: true, detail: "no ensure_script" } : { id, ok: false, detail: "no ensure_script: cannot tell" };
+      const vars = { node: this.env.DRCM_NODE ?? this.self.nodename, resource: slot.resource, action: verb };
+      command = applicationCommand(this.cluster, res, program, vars, this.daemon, this.etc);
+    } else {
+      const inner = agentCommand(res, verb);
+      if (inner === null) return { id, ok: false, detail: `No ${verb} command for ${slot.resource}` };
+      command = wrapForClusterUser(this.cluster, inner);
     }
     const timeoutMs = this.cluster.server.actionTimeoutMs[res.kind];
     const logFile = join(this.cluster.server.logDir, RESOURCE_LOGS[res.kind]);
     // Watches and probes repeat every few seconds: log them only when they fail.
-    const r = await this.run(wrapForClusterUser(this.cluster, inner), timeoutMs, logFile, verb === "start" || verb === "stop");
+    const env = { DRCM_RESOURCE: slot.resource, DRCM_ACTION: verb };
+    const r = await this.run(command, timeoutMs, logFile, verb === "start" || verb === "stop", env);
     return { id, ok: r.exitCode === 0 && !r.timedOut, detail: describeResult(r, timeoutMs) };
   }
 
@@ -165,8 +285,9 @@ export class AgentRunner {
     return { id, ok: present, detail: present ? `${target} is mounted` : `${target} is not mounted` };
   }
 
-  private async run(command: string, timeoutMs: number, logFile: string, always: boolean): Promise<RunResult> {
-    const r = await runShell(command, { timeoutMs, env: this.env, cwd: this.cluster.etcDir, logFile: always ? logFile : undefined });
+  private async run(command: string, timeoutMs: number, logFile: string, always: boolean, extraEnv: Record<string, string> = {}): Promise<RunResult> {
+    const env = { ...this.env, ...extraEnv };
+    const r = await runShell(command, { timeoutMs, env, cwd: this.cluster.etcDir, logFile: always ? logFile : undefined });
     if (!always && (r.exitCode !== 0 || r.timedOut)) appendRunLog(logFile, command, r, timeoutMs);
     return r;
   }

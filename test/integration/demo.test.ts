@@ -1,15 +1,25 @@
 // Issue 10: `drcm demo` (npm start) runs a real 3-node cluster, fails node1 over to node2 and back,
 // and leaves nothing behind, both when it finishes and when it is interrupted with Ctrl-C.
 import { describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
 
 const REPO = join(import.meta.dir, "../..");
-const DRCM_BIN = process.env.DRCM_BIN ?? join(REPO, "dist/drcm");
+const DRCM_BIN = resolve(process.env.DRCM_BIN ?? join(REPO, "dist/drcm"));
 const haveBinary = existsSync(DRCM_BIN);
 if (!haveBinary) console.log(`skipping demo tests on the binary: no binary at ${DRCM_BIN} (npm run build)`);
 const npm = Bun.which("npm");
 if (npm === null) console.log("skipping the npm start demo test: npm is not on PATH");
+
+/** Can an ordinary user run the binary (o+x on every directory above it, o+rx on it)? */
+function othersCanRun(file: string): boolean {
+  const parts = file.split("/").filter((p) => p !== "");
+  for (let i = 1; i < parts.length; i++) if ((statSync(`/${parts.slice(0, i).join("/")}`).mode & 0o001) === 0) return false;
+  return (statSync(file).mode & 0o005) === 0o005;
+}
+const root = process.getuid?.() === 0;
+const canRunAsUser = haveBinary && root && Bun.which("useradd") !== null && Bun.which("runuser") !== null && othersCanRun(DRCM_BIN);
+if (haveBinary && !canRunAsUser) console.log("skipping the demo as an ordinary user: needs root, useradd, runuser and a binary others may run");
 
 /** Processes whose command line names `dir`. */
 function processesNaming(dir: string): number[] {
@@ -18,6 +28,21 @@ function processesNaming(dir: string): number[] {
     .filter((e) => {
       try {
         return readFileSync(`/proc/${e}/cmdline`, "utf8").includes(dir);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** Processes owned by `uid` (none for uid 0 or NaN: only a test user's are looked for). */
+function processesOf(uid: number): number[] {
+  if (!(uid > 0)) return [];
+  return readdirSync("/proc")
+    .filter((e) => /^\d+$/.test(e))
+    .filter((e) => {
+      try {
+        return Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${e}/status`, "utf8"))?.[1]) === uid;
       } catch {
         return false;
       }
@@ -82,6 +107,30 @@ describe("drcm demo", () => {
     const dir = demoDir(r.out);
     expect(existsSync(dir)).toBe(false);
     expect(processesNaming(dir)).toEqual([]);
+  }, 160_000);
+
+  test.skipIf(!canRunAsUser)("runDemo() as an ordinary user runs its [CM_APPLICATIONS] as that user, without su or a password", async () => {
+    // The newcomer's case: `npm start` without root. A user created for the test, removed after.
+    const user = `drcmdu${process.pid}`;
+    const home = `/home/${user}`;
+    expect(Bun.spawnSync(["useradd", "-m", "-d", home, "-s", "/bin/sh", user]).exitCode).toBe(0);
+    try {
+      const r = await runDemo(["runuser", "-u", user, "--", "env", `HOME=${home}`, `USER=${user}`, DRCM_BIN, "demo"], "/", 150_000);
+      if (r.code !== 0) console.log(r.out, r.err);
+      expect(r.code).toBe(0);
+      expect(r.out).toContain(`run as ${user}:${user} in a login shell`);
+      checkStory(r.out);
+      expect(r.out).toMatch(/-> "web on node3"/);
+      const dir = demoDir(r.out);
+      expect(existsSync(dir)).toBe(false);
+      expect(processesNaming(dir)).toEqual([]);
+      for (const l of r.out.split("\n").filter((x) => /Takeover:|Failback:/.test(x))) console.log(`  as ${user}: ${l.trim()}`);
+    } finally {
+      // Whatever the user still runs was started by this test (the user did not exist before it).
+      const uid = Number(Bun.spawnSync(["id", "-u", user]).stdout.toString().trim());
+      for (const pid of processesOf(uid)) process.kill(pid, "SIGKILL");
+      Bun.spawnSync(["userdel", "-r", user], { stderr: "ignore" });
+    }
   }, 160_000);
 
   test.skipIf(!haveBinary)("runDemo() stops everything promptly on Ctrl-C (SIGINT) once the cluster is up", async () => {

@@ -4,11 +4,11 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ApplicationResource } from "../../lib/config/model.ts";
-import { AgentRunner } from "../../lib/io/agents.ts";
+import { AgentRunner, applicationCommand, type DaemonUser } from "../../lib/io/agents.ts";
 import { slotOf, testCluster, testNode } from "../fixtures/agents/cluster.ts";
 
-const canRun = process.getuid?.() === 0 && Bun.which("useradd") !== null && Bun.which("su") !== null;
-if (!canRun) console.log("agents-application.test.ts: needs root with useradd and su, skipping the real-user application tests");
+const canRun = process.getuid?.() === 0 && Bun.which("useradd") !== null && Bun.which("su") !== null && Bun.which("runuser") !== null;
+if (!canRun) console.log("agents-application.test.ts: needs root with useradd, su and runuser, skipping the real-user application tests");
 
 const user = `drcmt${process.pid}`;
 const extraGroup = `drcmg${process.pid}`;
@@ -42,7 +42,7 @@ const app = (group: string): ApplicationResource => ({
   line: 1,
   user,
   group,
-  start: `${startDaemon}; id -gn > ~/group.txt; echo $HOME > ~/home.txt`,
+  start: `${startDaemon}; id -gn > ~/group.txt; echo $HOME > ~/home.txt; echo "$DRCM_NODE $DRCM_RESOURCE $DRCM_ACTION" > ~/drcm.txt`,
   stop: "kill $(cat ~/app.pid)",
   ensure: `case "$(ps -o stat= -p "$(cat ~/app.pid)")" in ""|Z*) ${startDaemon} ;; esac`,
 });
@@ -72,6 +72,8 @@ describe("AgentRunner.perform() application", () => {
     expect(r.ok).toBe(true);
     expect(readFileSync(join(home, "home.txt"), "utf8").trim()).toBe(home);
     expect(readFileSync(join(home, "group.txt"), "utf8").trim()).toBe(user);
+    // su - wipes the environment: the drcm variables reach the program only because drcm sets them inside.
+    expect(readFileSync(join(home, "drcm.txt"), "utf8").trim()).toBe("cmnode1 application:app start");
     const pid = daemonPid();
     expect(running(pid)).toBe(true);
     expect(procOwner(pid)!.uid).toBe(uidOf());
@@ -110,5 +112,17 @@ describe("AgentRunner.perform() application", () => {
     expect(r.ok).toBe(true);
     expect(readFileSync(join(home, "group.txt"), "utf8").trim()).toBe(extraGroup);
     await agents.perform({ id: 6, type: "stop", slot: "application:app@cmnode1", reason: "t" }, slotOf(a));
+  });
+
+  test.skipIf(!canRun)("applicationCommand() of a non-root daemon, run as that user, starts its own application without su", () => {
+    // The daemon is the test user itself (runuser drops root first): no su, no sudo, no password.
+    const pw = readFileSync("/etc/passwd", "utf8").split("\n").map((l) => l.split(":")).find((f) => f[0] === user)!;
+    const daemon: DaemonUser = { uid: Number(pw[2]), gid: Number(pw[3]), username: user, homedir: pw[5]!, shell: pw[6]! };
+    const own: ApplicationResource = { ...app(user), start: `cd /; echo "$DRCM_NODE $DRCM_ACTION $(id -un)" > ~/self.txt; echo ~ >> ~/self.txt` };
+    const cmd = applicationCommand(testCluster([own], { logDir: dir }, dir), own, own.start, { node: "cmnode2", resource: "application:app", action: "start" }, daemon);
+    expect(cmd).not.toMatch(/\bsu\b|sudo/);
+    const r = Bun.spawnSync(["runuser", "-u", user, "--", "/bin/sh", "-c", cmd], { cwd: "/", stdout: "pipe", stderr: "pipe" });
+    expect(r.exitCode).toBe(0);
+    expect(readFileSync(join(home, "self.txt"), "utf8")).toBe(`cmnode2 start ${user}\n${home}\n`);
   });
 });

@@ -3,7 +3,22 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ApplicationResource, CrontabResource, FilesystemResource, IpResource, ServiceResource } from "../../lib/config/model.ts";
-import { agentCommand, AgentRunner, isMounted, shellQuote, suCommand, wrapForClusterUser } from "../../lib/io/agents.ts";
+import {
+  agentCommand,
+  AgentRunner,
+  applicationCommand,
+  applicationProgram,
+  currentDaemonUser,
+  type DaemonUser,
+  isMounted,
+  LOGIN_PATH,
+  loginShellCommand,
+  runsAsDaemonUser,
+  shellQuote,
+  suCommand,
+  withDrcmVars,
+  wrapForClusterUser,
+} from "../../lib/io/agents.ts";
 import { slotOf, testCluster, testNode } from "../fixtures/agents/cluster.ts";
 
 const dir = mkdtempSync(join(tmpdir(), `drcm-agents-${process.pid}-`));
@@ -44,11 +59,115 @@ describe("agentCommand()", () => {
     expect(agentCommand(fs, "probe")).toBeNull();
   });
 
-  test("agentCommand() runs applications through su with a login shell and uses ensure_script as watch", () => {
-    expect(agentCommand(app, "start")).toBe(`su -c 'start_app; echo it'\\''s' - 'root'`);
-    expect(agentCommand(app, "stop")).toBe(`su -c 'stop_app' - 'root'`);
-    expect(agentCommand(app, "watch")).toBeNull();
-    expect(agentCommand({ ...app, ensure: "check_app" }, "watch")).toBe(`su -c 'check_app' - 'root'`);
+});
+
+describe("applicationProgram()", () => {
+  test("applicationProgram() picks start_program, stop_program and ensure_script for watch and probe", () => {
+    expect(applicationProgram(app, "start")).toBe("start_app; echo it's");
+    expect(applicationProgram(app, "stop")).toBe("stop_app");
+    expect(applicationProgram(app, "watch")).toBeNull();
+    expect(applicationProgram({ ...app, ensure: "" }, "probe")).toBeNull();
+    expect(applicationProgram({ ...app, ensure: "check_app" }, "watch")).toBe("check_app");
+    expect(applicationProgram({ ...app, ensure: "check_app" }, "probe")).toBe("check_app");
+  });
+});
+
+const vars = { node: "n1", resource: "application:web", action: "start" };
+const rootDaemon: DaemonUser = { uid: 0, gid: 0, username: "root", homedir: "/root", shell: "/bin/bash" };
+const alice: DaemonUser = { uid: 1000, gid: 1000, username: "alice", homedir: "/home/alice", shell: "/bin/bash" };
+const etcDir = join(dir, "etc");
+mkdirSync(etcDir, { recursive: true });
+writeFileSync(join(etcDir, "passwd"), "root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/bash\n");
+writeFileSync(join(etcDir, "group"), "root:x:0:\nalice:x:1000:\nstaff:x:50:alice\n");
+const VARS = `DRCM_NODE='n1' DRCM_RESOURCE='application:web' DRCM_ACTION='start'; export DRCM_NODE DRCM_RESOURCE DRCM_ACTION;`;
+
+describe("withDrcmVars()", () => {
+  test("withDrcmVars() puts the quoted drcm variables in front of the program text, unchanged", () => {
+    expect(withDrcmVars("start_app; echo ~ $HOME", vars)).toBe(`${VARS} start_app; echo ~ $HOME`);
+  });
+
+  test("withDrcmVars() output exports the values verbatim through a shell and runs the whole ; list", () => {
+    const odd = { node: "it's $x `y`", resource: "application:a b", action: "stop" };
+    const r = Bun.spawnSync(["/bin/sh", "-c", withDrcmVars(`X=1; printf '%s|' "$DRCM_NODE" "$DRCM_RESOURCE" "$DRCM_ACTION"; sh -c 'printf %s "$DRCM_NODE"'; echo "|$X"`, odd)]);
+    expect(r.stdout.toString()).toBe("it's $x `y`|application:a b|stop|it's $x `y`|1\n");
+  });
+});
+
+describe("runsAsDaemonUser()", () => {
+  const a = (user: string, group: string): ApplicationResource => ({ ...app, user, group });
+  test("runsAsDaemonUser() is true only for a non-root daemon's own user with its primary group (or none)", () => {
+    expect(runsAsDaemonUser(a("alice", "alice"), alice, etcDir)).toBe(true);
+    expect(runsAsDaemonUser(a("alice", ""), alice, etcDir)).toBe(true);
+    expect(runsAsDaemonUser(a("1000", "1000"), alice, etcDir)).toBe(true);
+    expect(runsAsDaemonUser(a("alice", "staff"), alice, etcDir)).toBe(false);
+    expect(runsAsDaemonUser(a("bob", "alice"), alice, etcDir)).toBe(false);
+    expect(runsAsDaemonUser(a("root", "root"), rootDaemon, etcDir)).toBe(false);
+  });
+});
+
+describe("currentDaemonUser()", () => {
+  test("currentDaemonUser() reads this process's passwd entry by uid", () => {
+    const fake = join(dir, "etc-me");
+    mkdirSync(fake, { recursive: true });
+    const uid = process.getuid?.() ?? 0;
+    writeFileSync(join(fake, "passwd"), `other:x:${uid + 1}:7::/x:/bin/sh\nme:x:${uid}:4242:Me:/home/me:/bin/zsh\n`);
+    expect(currentDaemonUser(fake)).toEqual({ uid, gid: 4242, username: "me", homedir: "/home/me", shell: "/bin/zsh" });
+  });
+});
+
+describe("loginShellCommand()", () => {
+  test("loginShellCommand() starts the user's login shell in a clean environment in the home directory", () => {
+    expect(loginShellCommand(alice, "run; it's")).toBe(
+      `cd '/home/alice' 2>/dev/null; exec env -i HOME='/home/alice' SHELL='/bin/bash' USER='alice' LOGNAME='alice' PATH=${LOGIN_PATH} '/bin/bash' -l -c 'run; it'\\''s'`,
+    );
+  });
+
+  test("loginShellCommand() replaces a shell that refuses logins, or none, by /bin/sh", () => {
+    expect(loginShellCommand({ ...alice, shell: "/usr/sbin/nologin" }, "run")).toContain(`'/bin/sh' -l -c 'run'`);
+    expect(loginShellCommand({ ...alice, shell: "/bin/false" }, "run")).toContain(`SHELL='/bin/sh'`);
+    expect(loginShellCommand({ ...alice, shell: null }, "run")).toContain(`'/bin/sh' -l -c 'run'`);
+  });
+
+  test("loginShellCommand() output gives the program ~ as the home, the drcm variables and nothing of the daemon's environment", () => {
+    const home = join(dir, "home-login");
+    mkdirSync(home, { recursive: true });
+    const me: DaemonUser = { ...alice, homedir: home, shell: "/bin/sh" };
+    const program = withDrcmVars(`echo ~ > ~/out.txt; pwd >> ~/out.txt; echo "$DRCM_NODE $USER \${LEAK:-clean}" >> ~/out.txt`, vars);
+    const r = Bun.spawnSync(["/bin/sh", "-c", loginShellCommand(me, program)], { cwd: "/", env: { ...process.env, LEAK: "leaked" } });
+    expect(r.exitCode).toBe(0);
+    expect(readFileSync(join(home, "out.txt"), "utf8")).toBe(`${home}\n${home}\nn1 alice clean\n`);
+  });
+});
+
+describe("applicationCommand()", () => {
+  const root = testCluster([]);
+  const web: ApplicationResource = { ...app, nickname: "web", user: "alice", group: "alice", start: "start_app; echo it's" };
+  const suLine = `su -c '${VARS.replaceAll("'", `'\\''`)} start_app; echo it'\\''s' - 'alice'`;
+
+  test("applicationCommand() as root runs the program through su - with the drcm variables in front", () => {
+    expect(applicationCommand(root, web, web.start, vars, rootDaemon, etcDir)).toBe(suLine);
+    expect(applicationCommand(root, { ...web, group: "staff" }, "run", vars, rootDaemon, etcDir)).toStartWith(`su -g 'staff' -c '`);
+  });
+
+  test("applicationCommand() as root with a non-root cluster_user wraps su in sudo_command once", () => {
+    const drcm = testCluster([], { clusterUser: "drcm", sudoCommand: "sudo su root -c" });
+    expect(applicationCommand(drcm, web, web.start, vars, rootDaemon, etcDir)).toBe(`sudo su root -c ${shellQuote(suLine)}`);
+  });
+
+  test("applicationCommand() as a non-root daemon runs its own user's programs in a login shell, without su or sudo", () => {
+    const cmd = applicationCommand(testCluster([], { clusterUser: "alice" }), web, web.start, vars, alice, etcDir);
+    expect(cmd).toBe(loginShellCommand(alice, withDrcmVars(web.start, vars)));
+    expect(cmd).not.toContain("su ");
+  });
+
+  test("applicationCommand() as a non-root daemon runs another user's programs through sudo_command and su", () => {
+    const bob = { ...web, user: "bob", group: "" };
+    const bobSu = suCommand(bob, withDrcmVars("run", vars), etcDir);
+    expect(applicationCommand(root, bob, "run", vars, alice, etcDir)).toBe(`sudo su root -c ${shellQuote(bobSu)}`);
+    const asDrcm = testCluster([], { clusterUser: "alice", sudoCommand: "sudo -n sh -c" });
+    expect(applicationCommand(asDrcm, bob, "run", vars, alice, etcDir)).toBe(`sudo -n sh -c ${shellQuote(bobSu)}`);
+    // Another group than the primary one needs root too.
+    expect(applicationCommand(root, { ...web, group: "staff" }, "run", vars, alice, etcDir)).toStartWith(`sudo su root -c 'su -g`);
   });
 });
 
@@ -179,6 +298,25 @@ describe("AgentRunner.perform()", () => {
     a.setCluster(testCluster([{ ...svc, serviceName: "nginx" }], { logDir }, dir), testNode());
     await a.perform({ id: 14, type: "start", slot: "service:web@cmnode1", reason: "t" }, slotOf(svc));
     expect(args()).toEqual(["nginx", "start"]);
+  });
+
+  test("perform() gives every agent DRCM_NODE, DRCM_RESOURCE and DRCM_ACTION", async () => {
+    const out = join(dir, "agent-env.txt");
+    const envSvc: ServiceResource = { ...svc, script: `printf '%s|' "$DRCM_NODE" "$DRCM_RESOURCE" "$DRCM_ACTION" > ${out}; true` };
+    const a = new AgentRunner(testCluster([envSvc], { logDir }, dir), testNode());
+    expect((await a.perform({ id: 16, type: "watch", slot: "service:web@cmnode1", reason: "t" }, slotOf(envSvc))).ok).toBe(true);
+    expect(readFileSync(out, "utf8")).toBe("cmnode1|service:web|watch|");
+  });
+
+  test("perform() as a non-root daemon runs its own user's application in a login shell that sees the drcm variables", async () => {
+    const home = join(dir, "home-perform");
+    mkdirSync(home, { recursive: true });
+    const me: DaemonUser = { ...alice, homedir: home, shell: "/bin/sh" };
+    const own: ApplicationResource = { ...app, user: "alice", group: "alice", start: `echo "$DRCM_NODE $DRCM_RESOURCE $DRCM_ACTION $HOME" > ~/start.txt; echo second >> ~/start.txt`, ensure: "test -s ~/start.txt" };
+    const a = new AgentRunner(testCluster([own], { logDir }, dir), testNode(), { daemon: me, etc: etcDir });
+    expect((await a.perform({ id: 17, type: "start", slot: "application:app@cmnode1", reason: "t" }, slotOf(own))).ok).toBe(true);
+    expect(readFileSync(join(home, "start.txt"), "utf8")).toBe(`cmnode1 application:app start ${home}\nsecond\n`);
+    expect((await a.perform({ id: 18, type: "probe", slot: "application:app@cmnode1", reason: "t" }, slotOf(own))).ok).toBe(true);
   });
 
   test.skipIf(!isRoot)("perform() wraps a non-root cluster_user's command in sudo_command, quotes intact", async () => {
