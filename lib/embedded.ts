@@ -91,6 +91,8 @@ import f__usr_lib_systemd_system_drcm_service from "../packaging/drcm.service" w
 // @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
 import f__usr_share_doc_drcm_README_md from "../README.md" with { type: "file" };
 // @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
+import f__usr_share_doc_drcm_benchmarks_md from "../packaging/doc/benchmarks.md" with { type: "file" };
+// @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
 import f__usr_share_doc_drcm_client_md from "../packaging/doc/client.md" with { type: "file" };
 // @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
 import f__usr_share_doc_drcm_configuration_md from "../packaging/doc/configuration.md" with { type: "file" };
@@ -180,6 +182,7 @@ export const EMBEDDED: readonly EmbeddedEntry[] = [
   { path: "/usr/sbin/drcm_server", type: "symlink", mode: 0o777, config: null, pkg: "main", target: "drcm" },
   { path: "/usr/share/doc/drcm", type: "dir", mode: 0o755, config: null, pkg: "main" },
   { path: "/usr/share/doc/drcm/README.md", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "README.md", data: f__usr_share_doc_drcm_README_md as string },
+  { path: "/usr/share/doc/drcm/benchmarks.md", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "packaging/doc/benchmarks.md", data: f__usr_share_doc_drcm_benchmarks_md as string },
   { path: "/usr/share/doc/drcm/client.md", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "packaging/doc/client.md", data: f__usr_share_doc_drcm_client_md as string },
   { path: "/usr/share/doc/drcm/configuration.md", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "packaging/doc/configuration.md", data: f__usr_share_doc_drcm_configuration_md as string },
   { path: "/usr/share/doc/drcm/demo.md", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "packaging/doc/demo.md", data: f__usr_share_doc_drcm_demo_md as string },
