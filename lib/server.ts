@@ -332,12 +332,20 @@ class Server {
 
   /** Perform everything a core step asks for. */
   private apply(step: Step): void {
+    // The core hands every peer the same heartbeat object: sign it once (one sequence number for all
+    // peers is fine — it only has to grow per sender) instead of once per peer.
+    const signed = new Map<MessageBody, Uint8Array | null>();
     for (const m of step.send) {
-      this.sendTo(m.to, m.body);
+      let bytes = signed.get(m.body);
+      if (bytes === undefined) {
+        bytes = this.sign(m.body);
+        signed.set(m.body, bytes);
+      }
+      this.sendBytes(m.to, bytes);
       // An operator command is one datagram: loss or reordering would drop it, and every command is
       // safe to repeat, so send it twice more shortly after (heartbeats repeat by themselves).
       if (m.body.kind === "command") {
-        for (const delay of [40, 150]) setTimeout(() => this.sendTo(m.to, m.body), delay).unref();
+        for (const delay of [40, 150]) setTimeout(() => this.sendBytes(m.to, this.sign(m.body)), delay).unref();
       }
     }
     if (step.rejected) this.log.warn(`Operator command refused: ${step.rejected}`);
@@ -349,21 +357,20 @@ class Server {
     this.maybeFinish();
   }
 
-  private sendTo(to: string, body: MessageBody): void {
-    {
-      const m = { to, body };
-      const ip = this.peerIps.get(m.to);
-      if (!ip || !this.udp) return;
-      this.seq++;
-      let bytes: Uint8Array;
-      try {
-        bytes = encode(this.key, { from: this.self.nodename, inc: this.incarnation, seq: this.seq, body: m.body });
-      } catch (e) {
-        this.log.error(`Cannot send ${m.body.kind} to ${m.to}: ${(e as Error).message}`);
-        return;
-      }
-      this.udp.send(ip, this.cluster.server.udpport, bytes);
+  private sign(body: MessageBody): Uint8Array | null {
+    this.seq++;
+    try {
+      return encode(this.key, { from: this.self.nodename, inc: this.incarnation, seq: this.seq, body });
+    } catch (e) {
+      this.log.error(`Cannot send ${body.kind}: ${(e as Error).message}`);
+      return null;
     }
+  }
+
+  private sendBytes(to: string, bytes: Uint8Array | null): void {
+    const ip = this.peerIps.get(to);
+    if (!ip || !this.udp || !bytes) return;
+    this.udp.send(ip, this.cluster.server.udpport, bytes);
   }
 
   private event(e: ClusterEvent): void {
