@@ -15,6 +15,9 @@ const arg = (k: string, d: string) => process.argv.find((a) => a.startsWith(`--$
 const SIZES = arg("sizes", "16,32,64").split(",").map(Number);
 const IDLE_S = Number(arg("idle", "10"));
 const OUT = arg("out", join(REPO, "bench/scale/results.json"));
+/** Optional timings, e.g. --interval=200ms --dead=2s: the large-cluster profile of benchmarks.md. */
+const INTERVAL = arg("interval", "");
+const DEAD = arg("dead", "");
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -57,6 +60,8 @@ async function one(n: number): Promise<Record<string, unknown>> {
         `run_dir = ${dir}/run`,
         `log_dir = ${dir}/log`,
         `spool_dir = ${dir}/spool`,
+        ...(INTERVAL ? [`keep_alive_interval = ${INTERVAL}`] : []),
+        ...(DEAD ? [`dead_time = ${DEAD}`] : []),
         "",
         ...names.flatMap((nm, i) => ["[CM_NODE]", `nodename = ${nm}`, `hostname = ${nm}.scale`, `keep_alive_ip = ${ipOf(i)}`, ""]),
       ].join("\n"),
@@ -102,7 +107,7 @@ async function one(n: number): Promise<Record<string, unknown>> {
     }, 20000, 10);
     const times = [...seen.values()];
     const agree = seen.size === n - 1 ? Math.max(...times) : null;
-    console.log(`  death of ${victim}: first node knew after ${Math.min(...times).toFixed(0)} ms, all ${n - 1} after ${agree === null ? `(only ${seen.size} within 20 s)` : `${agree.toFixed(0)} ms`} (dead_time 800 ms)`);
+    console.log(`  death of ${victim}: first node knew after ${Math.min(...times).toFixed(0)} ms, all ${n - 1} after ${agree === null ? `(only ${seen.size} within 20 s)` : `${agree.toFixed(0)} ms`} (dead_time ${DEAD || "800ms"})`);
     return {
       nodes: n,
       readyMs: ready < 0 ? null : Math.round(ready),

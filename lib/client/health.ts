@@ -1,7 +1,8 @@
 // `health`: one monitoring-plugin line and exit code (Nagios/Icinga/Zabbix agents):
 //   0 OK        every node alive, every slot held where placement wants it
 //   1 WARNING   the cluster serves everything but is degraded (a node down or suspect, standby,
-//               config differs, resources failed over, a resource failing its watch)
+//               config differs, resources failed over, a resource failing its watch, packets
+//               rejected for a bad key or an unknown sender: a peer with a wrong key looks dead)
 //   2 CRITICAL  a resource is held nowhere, a floating IP or crontab is held twice, no quorum,
 //               or the node asked does not answer
 //   3 UNKNOWN   the check itself could not run (no config, no key)
@@ -23,7 +24,11 @@ export interface HealthResult {
   readonly problems: readonly string[];
 }
 
-export function evaluateHealth(status: ClusterStatus): HealthResult {
+/** Rejection counters that mean a misconfigured peer, not the guard doing its job (replay, stale). */
+export const SUSPECT_REJECTIONS = ["bad_mac", "unknown_sender", "bad_source"] as const;
+
+/** `rejected`: the answering node's counters (status reply `info.rejected`), totals since it started. */
+export function evaluateHealth(status: ClusterStatus, rejected: Readonly<Record<string, number>> = {}): HealthResult {
   const sum = summarize(status);
   const critical: string[] = [];
   const warning: string[] = [];
@@ -49,6 +54,9 @@ export function evaluateHealth(status: ClusterStatus): HealthResult {
     if (s.failedOn.length > 0) warning.push(`${s.slot} failed on ${s.failedOn.join(",")}`);
     else if (s.lastWatch !== null && !s.lastWatch.ok) warning.push(`${s.slot} watch failed`);
   }
+
+  const suspect = SUSPECT_REJECTIONS.filter((r) => (rejected[r] ?? 0) > 0).map((r) => `${r} ${rejected[r]}`);
+  if (suspect.length > 0) warning.push(`rejected packets: ${suspect.join(" ")} (is .auth/authkey the same on every node?)`);
 
   const code = critical.length > 0 ? CRITICAL : warning.length > 0 ? WARNING : OK;
   const problems = [...critical, ...warning];

@@ -4,7 +4,7 @@
 import { existsSync } from "node:fs";
 import { hostname } from "node:os";
 import type { CliOptions } from "../cli/args.ts";
-import { readAuthKey } from "../config/auth.ts";
+import { clientKeyError, readAuthKey } from "../config/auth.ts";
 import { loadCluster } from "../config/load.ts";
 import { formatFinding } from "../config/report.ts";
 import { findSelf } from "../config/self.ts";
@@ -59,7 +59,8 @@ async function client(o: CliOptions): Promise<number> {
   const ctx: ClientContext = {
     cluster,
     self: typeof self === "string" ? null : self,
-    caller: makeCaller(key, whoAmI(process.env, hostname()), "error" in auth ? auth.error : null),
+    caller: makeCaller(key, whoAmI(hostname()), "error" in auth ? auth.error : null),
+    keyError: "error" in auth ? clientKeyError(auth) : null,
     now: () => Date.now(),
     stamp: localStamp,
     paint,

@@ -4,6 +4,8 @@
 //   ping    -> { ok, info }
 //   status  -> { ok, info, status }
 //   command -> { ok, message }        args[0] = the OperatorCommand as JSON
+// A TCP request whose MAC does not verify gets one unsigned refusal frame, "DRCE" + reason, then
+// the connection closes: without it a wrong key looks exactly like a dead node.
 
 import { z } from "zod";
 import type { ClusterStatus, OperatorCommand } from "../core/types.ts";
@@ -77,3 +79,20 @@ export type StatusReply = { ok: true; info: NodeInfo; status: ClusterStatus };
 export type CommandReply = { ok: boolean; message: string };
 
 export const encodeCommandArgs = (cmd: OperatorCommand): string[] => [JSON.stringify(cmd)];
+
+/** Magic of the unsigned refusal frame (distinct from the signed "DRCQ"/"DRCR"). */
+const REFUSAL_MAGIC = "DRCE";
+export const AUTH_FAILED = "authentication failed";
+/** The only reasons a client prints as sent: the frame is unsigned, so anyone on the path can forge one. */
+const REFUSAL_REASONS = [AUTH_FAILED] as const;
+
+export const encodeRefusal = (reason: (typeof REFUSAL_REASONS)[number]): Uint8Array => new TextEncoder().encode(`${REFUSAL_MAGIC}${reason}`);
+
+/** The reason of a refusal frame ("refused" when the text is not one we know), or null when it is not one. */
+export function decodeRefusal(bytes: Uint8Array): string | null {
+  if (bytes.length < REFUSAL_MAGIC.length || bytes.length > 256) return null;
+  const text = new TextDecoder().decode(bytes);
+  if (!text.startsWith(REFUSAL_MAGIC)) return null;
+  const reason = text.slice(REFUSAL_MAGIC.length);
+  return (REFUSAL_REASONS as readonly string[]).includes(reason) ? reason : "refused";
+}

@@ -10,6 +10,7 @@ import { findResource, resourceDetail } from "./details.ts";
 import { PLAIN, type Paint } from "./paint.ts";
 import { age, localStamp, type Stamp } from "./stamp.ts";
 import { loadedOfKind, summarize, type Summary } from "./view.ts";
+import { evaluateHealth, OK, WARNING } from "./health.ts";
 
 /** 1.x prints resources by type in this order (not the start order). */
 export const CMSTAT_KIND_ORDER: readonly ResourceKind[] = ["crontab", "ipaddr", "service", "application", "filesystem"];
@@ -24,6 +25,8 @@ const LOADED_WORD: Record<ResourceKind, string> = {
 };
 
 const WIDTH = 79;
+/** Health problems listed in Node Detail; the Resource Detail block has the rest. */
+const HEALTH_LINES = 8;
 const MEMBER_RULER = "========================= M e m b e r   S t a t u s ===========================";
 const RESOURCE_RULER = "======================== R e s o u r c e   S t a t u s ========================";
 const HEALTH_RULER = "======================== C l u s t e r   H e a l t h  =========================";
@@ -40,6 +43,8 @@ export interface CmStatOptions {
   readonly now: number;
   readonly stamp?: Stamp;
   readonly paint?: Paint;
+  /** The answering node's rejection counters (status reply `info.rejected`). */
+  readonly rejected?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -104,7 +109,7 @@ export function renderCmStat(status: ClusterStatus | null, cluster: Cluster, opt
   out.push(...healthLines(view, sum, counts, p));
   line();
   if (status !== null) {
-    out.push(...nodeDetail(status, p));
+    out.push(...nodeDetail(status, opts.rejected ?? {}, p));
     out.push(...resourceDetailBlock(status, sum, p));
   }
   return `${out.join("\n")}\n`;
@@ -186,7 +191,7 @@ const table = (rows: readonly (readonly string[])[]): string[] => {
   return rows.map((r) => `  ${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 2))).join("")}`.trimEnd());
 };
 
-function nodeDetail(status: ClusterStatus, p: Paint): string[] {
+function nodeDetail(status: ClusterStatus, rejected: Readonly<Record<string, number>>, p: Paint): string[] {
   const rows: string[][] = [["CM Node", "State", "Heartbeat", "Config", "Quorum", "Uptime"]];
   const sum = summarize(status);
   for (const n of status.nodes) {
@@ -206,7 +211,20 @@ function nodeDetail(status: ClusterStatus, p: Paint): string[] {
     q.policy === "none"
       ? "Quorum: not used (policy none)"
       : `Quorum: ${q.has ? p.good("HAS QUORUM") : p.bad("NO QUORUM")} (majority, ${q.alive} of ${q.total} nodes alive)`;
-  return [ruler("Node Detail"), "", ...table(rows), "", `  ${quorum}`, `  Answered by: ${status.self}`, ""];
+  const out = [ruler("Node Detail"), "", ...table(rows), "", `  ${quorum}`, `  Answered by: ${status.self}`];
+  const counted = Object.entries(rejected).filter(([, n]) => n > 0);
+  if (counted.length > 0) out.push(p.warn(`  Rejected packets: ${counted.map(([r, n]) => `${r} ${n}`).join(", ")}`));
+  // Cluster status keeps the 1.x meaning (nodes Up, resources held); health is stricter
+  // (inactive or standby nodes, config differs, failed over, rejected packets): show its verdict.
+  const h = evaluateHealth(status, rejected);
+  if (h.code !== OK) {
+    const paint = h.code === WARNING ? p.warn : p.bad;
+    out.push(paint(`  Health: ${h.state} (as drcm --client --command=health reports it)`));
+    for (const problem of h.problems.slice(0, HEALTH_LINES)) out.push(paint(`    ${problem}`));
+    if (h.problems.length > HEALTH_LINES) out.push(paint(`    and ${h.problems.length - HEALTH_LINES} more`));
+  }
+  out.push("");
+  return out;
 }
 
 function resourceDetailBlock(status: ClusterStatus, sum: Summary, p: Paint): string[] {

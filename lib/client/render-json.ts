@@ -17,6 +17,8 @@ export const statusJsonSchema = z.strictObject({
   answeredBy: z.string(),
   version: z.string(),
   uptimeMs: ms,
+  /** Packets and control requests the answering node refused since it started, by reason. */
+  rejected: z.record(z.string(), z.int().min(0)),
   health: z.strictObject({ code: z.int().min(0).max(3), state: z.enum(["OK", "WARNING", "CRITICAL", "UNKNOWN"]), summary: z.string(), problems: z.array(z.string()) }),
   quorum: z.strictObject({ policy: z.enum(["majority", "none"]), has: z.boolean(), alive: z.int().min(0), total: z.int().min(0) }),
   nodes: z.array(
@@ -60,6 +62,8 @@ export interface ServingInfo {
   readonly nodename: string;
   readonly version: string;
   readonly uptimeMs: number;
+  /** ControlApi.info().rejected; absent from old replies. */
+  readonly rejected?: Readonly<Record<string, number>>;
 }
 
 /** Whole milliseconds: the core measures with performance.now(). */
@@ -67,13 +71,15 @@ const round = (v: number | null): number | null => (v === null ? null : Math.rou
 
 export function statusToJson(status: ClusterStatus, info: ServingInfo, now: number): StatusJson {
   const up = new Set(status.nodes.filter(nodeIsUp).map((n) => n.nodename));
-  const h = evaluateHealth(status);
+  const rejected = { ...(info.rejected ?? {}) };
+  const h = evaluateHealth(status, rejected);
   return {
     schema: STATUS_SCHEMA_ID,
     generatedAt: new Date(now).toISOString(),
     answeredBy: info.nodename,
     version: info.version,
     uptimeMs: Math.round(info.uptimeMs),
+    rejected,
     health: { code: h.code, state: h.state, summary: h.line, problems: [...h.problems] },
     quorum: { ...status.quorum },
     nodes: status.nodes.map((n) => ({

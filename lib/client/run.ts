@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { Cluster, NodeConfig, ResourceId } from "../config/model.ts";
 import type { ClusterStatus, OperatorCommand } from "../core/types.ts";
 import { parseCommand, nonInteractiveHelp, consoleHelp, type CommandSpec } from "./commands.ts";
-import { evaluateHealth, healthFailure, CRITICAL } from "./health.ts";
+import { evaluateHealth, healthFailure, CRITICAL, UNKNOWN } from "./health.ts";
 import type { Paint } from "./paint.ts";
 import { renderPrintcfg } from "./printcfg.ts";
 import { commandReplySchema, encodeCommandArgs, pingReplySchema, statusReplySchema, type NodeInfo } from "./protocol.ts";
@@ -32,10 +32,22 @@ export interface ClientContext {
   readonly console: boolean;
   /** Called before a reload is sent: null when the local config is fine, else the errors. */
   readonly precheckReload?: () => Promise<string | null>;
+  /** Why this node's auth key cannot be used (a local problem), or null/absent when it can. */
+  readonly keyError?: string | null;
 }
 
-/** 1.x: unknown command or node. */
+/** 1.x: unknown command, and unknown node for ping/rstats. */
 export const EXIT_USAGE = 255;
+/** A command drcm 2 understood but cannot run: bad arguments, refused, nobody reachable, no key. */
+export const EXIT_FAILED = 1;
+/** Commands that never touch the network, so they work without a key. */
+const LOCAL_COMMANDS: ReadonlySet<string> = new Set(["help", "printcfg"]);
+const KEY_HINT = "is .auth/authkey the same on every node?";
+
+/** One node's failure to answer, worded so a wrong key is not mistaken for a dead node. */
+export function failureText(nodename: string, r: { error: string; authFailed?: true }): string {
+  return r.authFailed ? `${nodename} refused the request: ${r.error} (${KEY_HINT})` : `${nodename} did not answer (${r.error})`;
+}
 
 export function endpointOf(ctx: Pick<ClientContext, "cluster" | "self">, n: NodeConfig): Endpoint {
   const local = ctx.self !== null && ctx.self.nodename === n.nodename;
@@ -68,7 +80,15 @@ export async function runCommand(ctx: ClientContext, words: readonly string[], o
   if (!p.ok) {
     if (ctx.console) ctx.out(p.unknown ? "Invalid command\nEnter exit to quit or help for valid command\n" : `${p.message}\n`);
     else ctx.err(`drcm: ERROR - ${p.message}${p.unknown ? ' (drcm --client --command=help lists the commands)' : ""}\n`);
-    return EXIT_USAGE;
+    return p.unknown ? EXIT_USAGE : EXIT_FAILED;
+  }
+  if (ctx.keyError && !LOCAL_COMMANDS.has(p.spec.name)) {
+    if (p.spec.name === "health") {
+      ctx.out(`${healthFailure(UNKNOWN, ctx.keyError).line}\n`);
+      return UNKNOWN;
+    }
+    ctx.err(`drcm: ERROR - ${ctx.keyError}\n`);
+    return EXIT_FAILED;
   }
   const arg0 = p.args[0] ?? null;
   switch (p.spec.name) {
@@ -99,30 +119,43 @@ interface Answer {
   readonly info: NodeInfo;
 }
 
+interface Asked {
+  readonly answer: Answer | null;
+  readonly failures: string[];
+  /** Nodes that answered with "authentication failed". */
+  readonly authRefused: number;
+}
+
 /** Ask the local node for its live view; if it does not answer, the others in config order. */
-async function askStatus(ctx: ClientContext, localOnly = false): Promise<{ answer: Answer | null; failures: string[] }> {
+async function askStatus(ctx: ClientContext, localOnly = false): Promise<Asked> {
   const failures: string[] = [];
-  const tryNode = async (n: NodeConfig): Promise<Answer | string> => {
+  let authRefused = 0;
+  type Failed = { error: string; authFailed?: true };
+  const tryNode = async (n: NodeConfig): Promise<Answer | Failed> => {
     const r = await ctx.caller.call(endpointOf(ctx, n), "status", []);
-    if (!r.ok) return r.error;
+    if (!r.ok) return r;
     const v = statusReplySchema.safeParse(r.reply);
-    if (!v.success) return "unexpected reply";
+    if (!v.success) return { error: "unexpected reply" };
     return { node: n, status: v.data.status as ClusterStatus, info: v.data.info };
+  };
+  const failed = (n: NodeConfig, r: Failed): void => {
+    if (r.authFailed) authRefused++;
+    failures.push(failureText(n.nodename, r));
   };
   if (ctx.self !== null) {
     const r = await tryNode(ctx.self);
-    if (typeof r !== "string") return { answer: r, failures };
-    failures.push(`${ctx.self.nodename} did not answer (${r})`);
-    if (localOnly) return { answer: null, failures };
+    if ("node" in r) return { answer: r, failures, authRefused };
+    failed(ctx.self, r);
+    if (localOnly) return { answer: null, failures, authRefused };
   }
   const others = ctx.cluster.nodes.filter((n) => n.nodename !== ctx.self?.nodename);
   const results = await Promise.all(others.map(tryNode));
   for (let i = 0; i < others.length; i++) {
     const r = results[i]!;
-    if (typeof r !== "string") return { answer: r, failures };
-    failures.push(`${others[i]!.nodename} did not answer (${r})`);
+    if ("node" in r) return { answer: r, failures, authRefused };
+    failed(others[i]!, r);
   }
-  return { answer: null, failures };
+  return { answer: null, failures, authRefused };
 }
 
 function noteFallback(ctx: ClientContext, answer: Answer | null, failures: string[]): void {
@@ -132,11 +165,12 @@ function noteFallback(ctx: ClientContext, answer: Answer | null, failures: strin
 }
 
 async function cmStat(ctx: ClientContext): Promise<number> {
-  const { answer, failures } = await askStatus(ctx);
+  const { answer, failures, authRefused } = await askStatus(ctx);
   noteFallback(ctx, answer, failures);
-  ctx.out(renderCmStat(answer?.status ?? null, ctx.cluster, { now: ctx.now(), stamp: ctx.stamp, paint: ctx.paint }));
-  // 1.x: always 0, scripts grep the text.
-  return 0;
+  ctx.out(renderCmStat(answer?.status ?? null, ctx.cluster, { now: ctx.now(), stamp: ctx.stamp, paint: ctx.paint, rejected: answer?.info.rejected }));
+  // 1.x: always 0 when nodes are down, scripts grep the text. But "all Down" because our key is
+  // refused is a local fault, not an outage: fail so a script does not page for the cluster.
+  return answer === null && authRefused > 0 ? EXIT_FAILED : 0;
 }
 
 async function statusJson(ctx: ClientContext): Promise<number> {
@@ -156,7 +190,7 @@ async function health(ctx: ClientContext): Promise<number> {
   const { answer, failures } = await askStatus(ctx, true);
   const h =
     answer !== null
-      ? evaluateHealth(answer.status)
+      ? evaluateHealth(answer.status, answer.info.rejected)
       : healthFailure(CRITICAL, failures.length > 0 ? failures.join("; ") : "no cluster node answered");
   ctx.out(`${h.line}\n`);
   return h.code;
@@ -176,7 +210,10 @@ async function rstats(ctx: ClientContext, selector: string | null): Promise<numb
   const results = await Promise.all(
     nodes.map(async (n) => {
       const r = await ctx.caller.call(endpointOf(ctx, n), "status", [], { connectMs: 300, totalMs: 500 });
-      if (!r.ok) return { ok: false as const, error: r.error };
+      if (!r.ok) {
+        if (r.authFailed) ctx.err(`drcm: ${failureText(n.nodename, r)}\n`);
+        return { ok: false as const, error: r.error };
+      }
       const v = statusReplySchema.safeParse(r.reply);
       return v.success ? { ok: true as const, status: v.data.status as ClusterStatus } : { ok: false as const, error: "unexpected reply" };
     }),
@@ -194,6 +231,7 @@ async function rstats(ctx: ClientContext, selector: string | null): Promise<numb
 async function ping(ctx: ClientContext, selector: string | null, count: number): Promise<number> {
   const once = async (n: NodeConfig): Promise<string> => {
     const r = await ctx.caller.call(endpointOf(ctx, n), "ping", []);
+    if (!r.ok && r.authFailed) ctx.err(`drcm: ${failureText(n.nodename, r)}\n`);
     const ok = r.ok && pingReplySchema.safeParse(r.reply).success;
     return `ping ${n.nodename}@${n.keepAliveIp} ${ok ? "successful" : "failed with recv error"}`;
   };
@@ -242,20 +280,20 @@ async function operator(ctx: ClientContext, spec: CommandSpec, args: readonly st
     case "standby":
     case "unstandby": {
       const node = needNode(args[0]!);
-      if (node === null) return EXIT_USAGE;
+      if (node === null) return EXIT_FAILED;
       cmd = { op: spec.name, node };
       break;
     }
     case "move": {
       const resource = needResource(args[0]!);
       const node = resource === null ? null : needNode(args[1]!);
-      if (resource === null || node === null) return EXIT_USAGE;
+      if (resource === null || node === null) return EXIT_FAILED;
       cmd = { op: "move", resource, node };
       break;
     }
     case "cleanup": {
       const resource = needResource(args[0]!);
-      if (resource === null) return EXIT_USAGE;
+      if (resource === null) return EXIT_FAILED;
       cmd = { op: "cleanup", resource };
       break;
     }
@@ -270,7 +308,7 @@ async function operator(ctx: ClientContext, spec: CommandSpec, args: readonly st
     }
     default:
       ctx.err(`drcm: ERROR - Command "${spec.name}" is not implemented\n`);
-      return EXIT_USAGE;
+      return EXIT_FAILED;
   }
   // Sent to the local node (or the first that answers), which forwards it to the node it concerns.
   const targets = ctx.self !== null ? [ctx.self, ...ctx.cluster.nodes.filter((n) => n !== ctx.self)] : [...ctx.cluster.nodes];
@@ -278,7 +316,7 @@ async function operator(ctx: ClientContext, spec: CommandSpec, args: readonly st
   for (const n of targets) {
     const r = await ctx.caller.call(endpointOf(ctx, n), "command", encodeCommandArgs(cmd), { connectMs: 300, totalMs: 5000 });
     if (!r.ok) {
-      tried.push(`${n.nodename} (${r.error})`);
+      tried.push(failureText(n.nodename, r));
       continue;
     }
     const v = commandReplySchema.safeParse(r.reply);
@@ -289,6 +327,7 @@ async function operator(ctx: ClientContext, spec: CommandSpec, args: readonly st
     (v.data.ok ? ctx.out : ctx.err)(`${v.data.message}\n`);
     return v.data.ok ? 0 : 1;
   }
-  ctx.err(`drcm: ERROR - No cluster node accepted the command: ${tried.join(", ")}\n`);
+  for (const t of tried) ctx.err(`drcm: ${t}\n`);
+  ctx.err("drcm: ERROR - No cluster node accepted the command\n");
   return 1;
 }

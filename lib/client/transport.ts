@@ -9,6 +9,7 @@ import { createConnection, type Socket } from "node:net";
 import { userInfo } from "node:os";
 import { decodeReply, encodeRequest, frame, FrameReader } from "../wire/control.ts";
 import { parseJson } from "../wire/codec.ts";
+import { AUTH_FAILED, decodeRefusal } from "./protocol.ts";
 
 export interface Endpoint {
   readonly nodename: string;
@@ -27,7 +28,8 @@ export interface Timeouts {
 }
 export const DEFAULT_TIMEOUTS: Timeouts = { connectMs: 300, totalMs: 1000 };
 
-export type CallResult = { ok: true; reply: unknown; via: "unix" | "tcp" } | { ok: false; error: string };
+/** `authFailed`: the node answered with the refusal frame, the request's key is not its key. */
+export type CallResult = { ok: true; reply: unknown; via: "unix" | "tcp" } | { ok: false; error: string; authFailed?: true };
 
 export interface Caller {
   call(ep: Endpoint, command: string, args: readonly string[], t?: Timeouts): Promise<CallResult>;
@@ -53,10 +55,13 @@ export function makeCaller(key: Uint8Array | null, by: string, keyError: string 
       const nonce = randomUUID();
       const req = encodeRequest(key, { nonce, ts: Date.now(), by, command, args: [...args] });
       const r = await exchange({ host: ep.host, port: ep.port }, req, { connectMs: Math.min(t.connectMs, left), totalMs: left }, (b) => {
+        const refused = decodeRefusal(b);
+        if (refused !== null) return { ok: false, error: refused };
         const d = decodeReply(key, b, nonce);
         return d.ok ? { ok: true, reply: d.reply } : { ok: false, error: `reply rejected: ${d.reason}` };
       });
-      return r.ok ? { ok: true, reply: r.reply, via: "tcp" } : r;
+      if (r.ok) return { ok: true, reply: r.reply, via: "tcp" };
+      return r.error === AUTH_FAILED ? { ok: false, error: r.error, authFailed: true } : r;
     },
   };
 }
@@ -100,15 +105,16 @@ function exchange(target: Target, request: Uint8Array, t: Timeouts, decode: (b: 
   });
 }
 
-/** `$USER@hostname`, what the server logs as "who asked". */
-export function whoAmI(env: Record<string, string | undefined>, host: string): string {
-  let user = env.USER ?? env.LOGNAME;
-  if (user === undefined) {
-    try {
-      user = userInfo().username;
-    } catch {
-      user = `uid${process.getuid?.() ?? "?"}`;
-    }
+/**
+ * `user@hostname`, what the server logs as "who asked". The login name from the password database,
+ * not $USER: a root shell from `su` or `sudo -s` may have no $USER or another user's.
+ */
+export function whoAmI(host: string, user: () => string = () => userInfo().username): string {
+  let name = "";
+  try {
+    name = user();
+  } catch {
+    name = "";
   }
-  return `${user}@${host}`;
+  return `${name !== "" ? name : `uid${process.getuid?.() ?? "?"}`}@${host}`;
 }

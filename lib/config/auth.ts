@@ -15,20 +15,35 @@ export function authPaths(etcDir: string): AuthPaths {
   return { dir, key: join(dir, "authkey"), sha1: join(dir, "authkey.sha1") };
 }
 
+/** Why the key cannot be used, in parts, so the client can give its own advice after `why`. */
+export interface AuthKeyProblem {
+  /** The whole message, with the advice for --check-config. */
+  readonly error: string;
+  readonly path: string;
+  /** "it does not exist", "permission denied", "the file is empty", ... */
+  readonly why: string;
+  readonly empty: boolean;
+}
+
 /** The key bytes, or why they cannot be used. Permissions are checked by checks.ts and the server. */
-export function readAuthKey(etcDir: string): { key: Uint8Array } | { error: string } {
+export function readAuthKey(etcDir: string): { key: Uint8Array } | AuthKeyProblem {
   const p = authPaths(etcDir).key;
   let key: Uint8Array;
   try {
     key = new Uint8Array(readFileSync(p));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "it does not exist (create it with drcm --keygen)" : code === "EACCES" ? "permission denied" : (e as Error).message;
-    return { error: `Cannot read auth key ${p}: ${why}` };
+    const why = code === "ENOENT" ? "it does not exist" : code === "EACCES" ? "permission denied" : code === "EISDIR" ? "it is a directory" : (e as Error).message;
+    return { error: `Cannot read auth key ${p}: ${why}${code === "ENOENT" ? " (create it with drcm --keygen)" : ""}`, path: p, why, empty: false };
   }
-  if (key.length === 0) return { error: `Cannot use auth key ${p}: the file is empty (create it with drcm --keygen --force)` };
+  if (key.length === 0)
+    return { error: `Cannot use auth key ${p}: the file is empty (create it with drcm --keygen --force)`, path: p, why: "the file is empty", empty: true };
   return { key };
 }
+
+/** The client's one-line local error: the key is a node's problem, not the cluster's. */
+export const clientKeyError = (p: AuthKeyProblem): string =>
+  `${p.empty ? "Cannot use" : "Cannot read"} auth key ${p.path}: ${p.why}: run drcm --keygen${p.empty ? " --force" : ""}, then copy .auth to every node`;
 
 /** First 40 characters of `sha1sum authkey`, as the manual writes into authkey.sha1. */
 export const keyToken = (key: Uint8Array): string => createHash("sha1").update(key).digest("hex");

@@ -68,7 +68,14 @@ export function lexConfig(text: string, file: string): { sections: Section[]; fi
     if (body.startsWith("[")) {
       if (current) sections.push(current);
       current = null;
-      const name = body.replace(/\s+/g, "").match(/^\[([^\]]*)\]/)?.[1] ?? body;
+      const squeezed = body.replace(/\s+/g, "");
+      if (!squeezed.includes("]")) {
+        // The whole block is dropped, so an error: a lost "]" must not silently lose a node.
+        inUnknown = true;
+        findings.push(error(file, lineNo, `Malformed section header "${body}" (missing "]")`));
+        continue;
+      }
+      const name = squeezed.match(/^\[([^\]]*)\]/)?.[1] ?? body;
       const known = SECTION_NAMES.find((s) => s === name);
       if (known) {
         current = { name: known, line: lineNo, lines: [] };

@@ -1,4 +1,5 @@
 // [CM_SERVER] -> ServerConfig: 1.x keys (§2.3) plus the drcm 2 timing, quorum and alert keys.
+import { isAbsolute, resolve } from "node:path";
 import { Block } from "./fields.ts";
 import { SERVER_KEYS } from "./keys.ts";
 import { error, info, warn, type KeyValue } from "./lexer.ts";
@@ -14,7 +15,8 @@ const TIMEOUT_DEFAULT_MS: Record<ResourceKind, number> = {
   filesystem: 60_000,
 };
 
-export function parseServer(entries: readonly KeyValue[], nodeCount: number, file: string, findings: Finding[]): ServerConfig {
+/** `etcDir` anchors relative alert_script/fence_script paths, as it does for resource scripts. */
+export function parseServer(entries: readonly KeyValue[], nodeCount: number, file: string, findings: Finding[], etcDir: string): ServerConfig {
   const b = new Block(file, "[CM_SERVER]", entries, KNOWN, findings);
   for (const k of SERVER_KEYS)
     if (k.ignored && b.has(k.key)) findings.push(info(file, b.line(k.key), `Key "${k.key}" is accepted but has no effect in drcm 2`));
@@ -46,11 +48,13 @@ export function parseServer(entries: readonly KeyValue[], nodeCount: number, fil
   for (const t of pingTargets)
     if (!isIPv4(t)) findings.push(error(file, b.line("ping_targets"), `Cannot parse "ping_targets" in [CM_SERVER]: expected IPv4 addresses, got "${t}"`));
 
+  const path = (p: string): string => (isAbsolute(p) ? p : resolve(etcDir, p));
   const alertScripts = b
     .str("alert_script", "")
     .split(",")
     .map((s) => s.trim())
-    .filter((s) => s !== "");
+    .filter((s) => s !== "")
+    .map(path);
   const fence = b.str("fence_script", "");
   const logfileName = b.has("logfile_name") ? b.str("logfile_name", "drcm.log") : b.str("logfile", "drcm.log");
 
@@ -87,7 +91,7 @@ export function parseServer(entries: readonly KeyValue[], nodeCount: number, fil
     autoFailback: b.bool("auto_failback", true),
     quorum,
     pingTargets,
-    fenceScript: fence === "" ? null : fence,
+    fenceScript: fence === "" ? null : path(fence),
     alertScripts,
     maxFailures: positive("max_failures", 3),
     actionTimeoutMs: {

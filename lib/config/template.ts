@@ -3,20 +3,22 @@
 import { NODE_KEYS, SERVER_KEYS } from "./keys.ts";
 import { VERSION } from "../version.ts";
 
+/** Example values of keys without a default; `<etc>` becomes the etc dir the template is written for. */
 const EXAMPLES: Record<string, string> = {
   dead_node_count: "16",
   quorum: "majority",
   ping_targets: "192.168.122.1",
   fence_script: "/usr/local/sbin/fence_node.sh",
-  alert_script: "/etc/drcm/utils/cm_alert.sh",
+  // mail_alert.sh ships in utils/ (packaging/doc/operations.md).
+  alert_script: "<etc>/utils/mail_alert.sh",
 };
 
-function serverLines(): string[] {
+function serverLines(etc: string): string[] {
   const out: string[] = [];
   for (const k of SERVER_KEYS) {
     if (k.ignored || k.key === "logfile") continue;
     out.push(`# ${k.doc}${k.def !== "" ? ` (default ${k.def})` : ""}`);
-    out.push(k.def !== "" ? `${k.key} = ${k.def}` : `# ${k.key} = ${EXAMPLES[k.key] ?? ""}`);
+    out.push(k.def !== "" ? `${k.key} = ${k.def}` : `# ${k.key} = ${(EXAMPLES[k.key] ?? "").replace("<etc>", etc)}`);
   }
   return out;
 }
@@ -79,7 +81,7 @@ export function configTemplate(etcDir: string): string {
     "",
     "# Settings shared by all nodes",
     "[CM_SERVER]",
-    ...serverLines(),
+    ...serverLines(e === "/" ? "" : e),
     "",
     "[CM_CRONTABS]",
     "# CSV format: nickname, template_file, install_location, resource_script",

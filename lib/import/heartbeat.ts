@@ -2,7 +2,7 @@
 // haresources and authkeys, writes a cm.cfg draft, prints what was mapped and what was not.
 // This file is the I/O edge (files, DNS, this machine's name); import.ts decides everything.
 import { lookup } from "node:dns/promises";
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { hostname, networkInterfaces } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -14,12 +14,16 @@ export { importHeartbeat, namesToResolve } from "./import.ts";
 export type { HeartbeatFiles, ImportOptions } from "./import.ts";
 export type { ImportFinding } from "./finding.ts";
 
-/** Where drcm's agents live once installed; the draft points there when no --config-file is given. */
+/**
+ * Where drcm's agents live once installed (drcm --install, the RPM). The draft points there unless
+ * --config-file names a directory that already has a resources/ dir of its own.
+ */
 const INSTALLED_ETC = "/etc/drcm";
 const DNS_TIMEOUT_MS = 1000;
 
 const errText = (e: unknown): string => {
   const code = (e as NodeJS.ErrnoException).code;
+  if (code === "ENOENT") return "its directory does not exist";
   return code === "EACCES" ? "permission denied" : code === "EISDIR" ? "it is a directory" : String((e as Error).message);
 };
 
@@ -44,6 +48,14 @@ async function resolve4(name: string): Promise<string | null> {
   }
 }
 
+const isDir = (p: string): boolean => {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+};
+
 const localIps = (): string[] =>
   Object.values(networkInterfaces())
     .flat()
@@ -53,7 +65,7 @@ const localIps = (): string[] =>
 export async function runImportHeartbeat(o: CliOptions): Promise<number> {
   const haDir = resolve(o.haDir);
   const out = o.configFileGiven ? resolve(o.configFile) : resolve("cm.cfg");
-  const etcDir = o.configFileGiven ? dirname(out) : INSTALLED_ETC;
+  const etcDir = o.configFileGiven && isDir(join(dirname(out), "resources")) ? dirname(out) : INSTALLED_ETC;
   const say = (s: string): boolean => process.stdout.write(`${s}\n`);
 
   if (!existsSync(haDir)) {
@@ -99,18 +111,18 @@ export async function runImportHeartbeat(o: CliOptions): Promise<number> {
     report(`Nothing written: fix the ERROR lines above and run the import again`);
     return 1;
   }
-  const steps = o.configFileGiven
-    ? [
-        `Edit ${o.dryRun ? "the config" : out}: replace every CHANGE_ME and act on each WARNING above`,
-        `drcm --keygen --config-file=${out}   then copy ${etcDir}/.auth to every node (Heartbeat's authkeys is not reused: its keys are weak)`,
-        `drcm --check-config --config-file=${out}`,
-      ]
-    : [
-        `Edit ${o.dryRun ? "the config" : out}: replace every CHANGE_ME and act on each WARNING above`,
-        `Copy it to ${INSTALLED_ETC}/cm.cfg (its agent paths point to ${INSTALLED_ETC}/resources)`,
-        `drcm --keygen   then copy ${INSTALLED_ETC}/.auth to every node (Heartbeat's authkeys is not reused: its keys are weak)`,
-        `drcm --check-config   then copy ${INSTALLED_ETC} to every node`,
-      ];
+  const edit = `Edit ${o.dryRun ? "the config" : out}: replace every CHANGE_ME and act on each WARNING above`;
+  const keyNote = "(Heartbeat's authkeys is not reused: its keys are weak)";
+  const steps =
+    etcDir !== INSTALLED_ETC
+      ? [edit, `drcm --keygen --config-file=${out}   then copy ${etcDir}/.auth to every node ${keyNote}`, `drcm --check-config --config-file=${out}`]
+      : [
+          edit,
+          `On every node: drcm --install (or install the drcm RPM), which puts the agents in ${INSTALLED_ETC}/resources`,
+          ...(out === `${INSTALLED_ETC}/cm.cfg` ? [] : [`Copy ${o.dryRun ? "the config" : out} to ${INSTALLED_ETC}/cm.cfg on every node`]),
+          `drcm --keygen   then copy ${INSTALLED_ETC}/.auth to every node ${keyNote}`,
+          `drcm --check-config   on every node`,
+        ];
   report("");
   report(`${warnings} warning(s). Next steps:`);
   steps.forEach((s, i) => report(`  ${i + 1}. ${s}`));

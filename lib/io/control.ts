@@ -5,7 +5,8 @@
 // node's live view (api.status()), so they never wait on a peer. A connection that sends nothing
 // useful within IDLE_MS is dropped; beyond MAX_CONNECTIONS new ones are dropped at once. Anything
 // unauthenticated or malformed is counted, logged with the peer address, and answered with
-// nothing.
+// nothing, except a bad MAC: that gets the unsigned refusal "authentication failed" (and nothing
+// more), so the operator with a wrong key is not told the node is down.
 
 import { chmodSync, existsSync, rmSync } from "node:fs";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
@@ -14,6 +15,7 @@ import { CONTROL_NONCE_TTL_MS, decodeRequest, encodeReply, frame, FrameReader, N
 import { commandSchema } from "../wire/schema.ts";
 import { parseJson } from "../wire/codec.ts";
 import { z } from "zod";
+import { AUTH_FAILED, encodeRefusal } from "../client/protocol.ts";
 
 export interface ControlApi {
   status(): ClusterStatus;
@@ -118,7 +120,8 @@ export async function startControl(opts: ControlOptions): Promise<ControlServer>
       const d = decode(first);
       if (!d.ok) {
         reject(d.reason, peer);
-        sock.destroy();
+        if (d.reason === "bad_mac") sock.end(frame(encodeRefusal(AUTH_FAILED)));
+        else sock.destroy();
         return;
       }
       void answer(d, via, peer).then(

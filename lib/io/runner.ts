@@ -5,7 +5,7 @@
 // (SIGTERM to the group, SIGKILL after a grace period). A command that exits normally may leave
 // daemons behind on purpose (an application's start command), so the group is killed only on timeout.
 import { spawn } from "node:child_process";
-import { appendFileSync, mkdirSync } from "node:fs";
+import { appendFileSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Readable } from "node:stream";
 
@@ -16,7 +16,12 @@ export interface RunResult {
   signal: string | null;
   /** The timeout fired and the process group was killed. */
   timedOut: boolean;
+  /** Whole run, until the process group was gone (so a timeout's grace period included). */
   durationMs: number;
+  /** After a timeout: the signal that ended the group (SIGKILL when it outlived the grace period). */
+  killedWith?: "SIGTERM" | "SIGKILL";
+  /** After a timeout: the grace period between SIGTERM and SIGKILL. */
+  graceMs?: number;
   /** stdout and stderr interleaved, capped to OUTPUT_CAP bytes (the tail is kept: errors come last). */
   output: string;
 }
@@ -48,7 +53,10 @@ export function logStamp(d: Date): string {
 
 /** One line saying how a run ended, used in logs and ActionResult.detail. */
 export function describeResult(r: RunResult, timeoutMs: number): string {
-  if (r.timedOut) return `timed out after ${timeoutMs} ms (killed)`;
+  if (r.timedOut) {
+    const how = r.killedWith === "SIGKILL" ? ` (SIGKILL after a ${r.graceMs ?? DEFAULT_GRACE_MS} ms grace)` : r.killedWith === "SIGTERM" ? " (SIGTERM)" : "";
+    return `timed out after ${timeoutMs} ms, killed after ${Math.round(r.durationMs)} ms${how}`;
+  }
   if (r.signal !== null) return `killed by ${r.signal} after ${Math.round(r.durationMs)} ms`;
   if (r.exitCode === 0) return `exit 0 in ${Math.round(r.durationMs)} ms`;
   const last = lastLine(r.output);
@@ -61,14 +69,34 @@ export function lastLine(output: string): string {
   return last.length > 200 ? `${last.slice(0, 200)}...` : last;
 }
 
-/** Does any process of group `pgid` still exist (zombies count until reaped)? */
+/**
+ * Does any live (non-zombie) process of group `pgid` remain? A grandchild orphaned to a PID 1 that
+ * does not reap (a container) stays a zombie forever: it must not count, or every timeout would
+ * wait out the whole grace and be reported as needing SIGKILL. Without /proc, any member counts.
+ */
 function groupAlive(pgid: number): boolean {
   try {
     process.kill(-pgid, 0);
-    return true;
   } catch {
     return false;
   }
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
+  } catch {
+    return true;
+  }
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      // Fields after "(comm)": state ppid pgrp ...
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(pgrp) === pgid && state !== "Z") return true;
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return false;
 }
 
 function killGroup(pgid: number, sig: NodeJS.Signals): void {
@@ -185,10 +213,11 @@ export async function runShell(command: string, opts: RunOptions): Promise<RunRe
     killGroup(pgid, "SIGTERM");
     const deadline = performance.now() + graceMs;
     while (groupAlive(pgid) && performance.now() < deadline) await sleep(POLL_MS);
-    if (groupAlive(pgid)) killGroup(pgid, "SIGKILL");
+    const stubborn = groupAlive(pgid);
+    if (stubborn) killGroup(pgid, "SIGKILL");
     const end = await exited;
     await Promise.race([Promise.all(closed), sleep(DRAIN_MS)]);
-    return finish({ exitCode: end.code, signal: end.signal, timedOut: true });
+    return finish({ exitCode: end.code, signal: end.signal, timedOut: true, killedWith: stubborn ? "SIGKILL" : "SIGTERM", graceMs });
   }
 
   const end = first === "timeout" ? await exited : first;

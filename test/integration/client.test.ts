@@ -154,5 +154,29 @@ test.skipIf(!haveBin)("runClient() operator commands need the key: accepted with
   expect((await drcm(["--keygen"], otherCfg)).code).toBe(0);
   const refused = await drcm(["--client", "--node=n1", "--command=standby n2"], otherCfg);
   expect(refused.code).toBe(1);
+  expect(refused.err).toContain("drcm: n1 refused the request: authentication failed (is .auth/authkey the same on every node?)");
   expect(refused.err).toContain("No cluster node accepted the command");
+
+  // A wrong key is not an outage: cm_stat says so and fails instead of reporting every node Down with exit 0.
+  const stat = await drcm(["--client", "--node=n1", "--command=cm_stat"], otherCfg);
+  expect(stat.code).toBe(1);
+  expect(stat.err).toContain("n2 refused the request: authentication failed");
+  expect(stat.err).not.toContain("n1 did not answer"); // n3 was killed by the test above: that one is down
+  // The nodes counted those requests; a good client sees them in status --json.
+  const j = await client("status", "--json");
+  expect(JSON.parse(j.out).rejected.control_bad_mac).toBeGreaterThan(0);
+}, 30_000);
+
+test.skipIf(!haveBin)("runClient() without an auth key fails once, locally, for network commands only", async () => {
+  const bare = join(dir, "nokey");
+  mkdirSync(bare, { recursive: true });
+  const bareCfg = join(bare, "cm.cfg");
+  writeFileSync(bareCfg, config(join(bare, "run")));
+  const stat = await drcm(["--client", "--node=n1", "--command=cm_stat"], bareCfg);
+  expect(stat.code).toBe(1);
+  expect(stat.out).toBe("");
+  expect(stat.err).toBe(`drcm: ERROR - Cannot read auth key ${bare}/.auth/authkey: it does not exist: run drcm --keygen, then copy .auth to every node\n`);
+  expect((await drcm(["--client", "--node=n1", "--command=standby n2"], bareCfg)).code).toBe(1);
+  expect((await drcm(["--client", "--node=n1", "--command=health"], bareCfg)).code).toBe(3);
+  expect((await drcm(["--client", "--node=n1", "--command=printcfg"], bareCfg)).code).toBe(0);
 }, 30_000);

@@ -258,7 +258,7 @@ describe("AgentRunner.perform()", () => {
     const slow: ServiceResource = { ...svc, script: "sleep 5; true" };
     const agents = new AgentRunner(testCluster([slow], { logDir, actionTimeoutMs: { crontab: 1, ipaddr: 1, service: 200, application: 1, filesystem: 1 } }, dir), testNode());
     const r = await agents.perform({ id: 6, type: "start", slot: "service:web@cmnode1", reason: "t" }, slotOf(slow));
-    expect(r).toEqual({ id: 6, ok: false, detail: "timed out after 200 ms (killed)" });
+    expect(r).toEqual({ id: 6, ok: false, detail: expect.stringMatching(/^timed out after 200 ms, killed after \d+ ms \(SIGTERM\)$/) });
   });
 
   test("perform() probes a filesystem from the mounts table without running its agent", async () => {

@@ -101,9 +101,30 @@ describe("checkEnvironment()", () => {
     expect(bad(await envFindings(etc.file))[0]).toContain("it does not exist (create it with drcm --keygen)");
   });
 
+  test("checkEnvironment() finds relative alert_script and fence_script under the etc dir", async () => {
+    const cfg = readFileSync(etc.file, "utf8").replace("[CM_SERVER]", "[CM_SERVER]\nalert_script = utils/mail_alert.sh\nfence_script = fence.sh");
+    writeFileSync(etc.file, cfg);
+    mkdirSync(join(etc.dir, "utils"));
+    writeFileSync(join(etc.dir, "utils/mail_alert.sh"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    writeFileSync(join(etc.dir, "fence.sh"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    expect(bad(await envFindings(etc.file))).toEqual([]);
+    rmSync(join(etc.dir, "fence.sh"));
+    expect(bad(await envFindings(etc.file))).toEqual([`ERROR Missing or cannot read fence_script: ${etc.dir}/fence.sh`]);
+  });
+
   test("authFindings() warns when authkey.sha1 does not match the key", () => {
     writeFileSync(join(etc.dir, ".auth/authkey.sha1"), `${"0".repeat(40)}\n`, { mode: 0o600 });
     expect(bad(authFindings(etc.dir))[0]).toStartWith("WARNING authkey.sha1 does not match authkey");
+  });
+});
+
+describe("loadCluster() unreadable files", () => {
+  test("loadCluster() says a directory given as the config file is a directory", async () => {
+    const dir = join(ROOT, `isdir${n++}`);
+    mkdirSync(dir);
+    const { cluster, findings } = await loadCluster(dir);
+    expect(cluster).toBeNull();
+    expect(findings.map((f) => f.message)).toEqual([`Cannot read config file "${dir}": it is a directory`]);
   });
 });
 

@@ -6,7 +6,8 @@ import { PLAIN } from "../../lib/client/paint.ts";
 import { resolveNode, resolveResource } from "../../lib/client/resolve.ts";
 import { runCommand, takeOptions, type ClientContext } from "../../lib/client/run.ts";
 import { utcStamp } from "../../lib/client/stamp.ts";
-import type { CallResult, Caller, Endpoint } from "../../lib/client/transport.ts";
+import { whoAmI, type CallResult, type Caller, type Endpoint } from "../../lib/client/transport.ts";
+import { userInfo } from "node:os";
 import type { ClusterStatus } from "../../lib/core/types.ts";
 import { CLUSTER, NOW, SCENARIOS } from "../fixtures/golden/scenarios.ts";
 
@@ -18,13 +19,17 @@ interface Run {
 }
 
 /** `down`: nodes that do not answer; `view`: what each answering node reports. */
-async function run(words: string[], o: { down?: string[]; view?: ClusterStatus; self?: string | null; console?: boolean; node?: string | null; count?: number; precheck?: string | null } = {}): Promise<Run> {
+async function run(
+  words: string[],
+  o: { down?: string[]; refuse?: string[]; view?: ClusterStatus; self?: string | null; console?: boolean; node?: string | null; count?: number; precheck?: string | null; keyError?: string; rejected?: Record<string, number> } = {},
+): Promise<Run> {
   const r: Run = { code: -1, out: "", err: "", calls: [] };
   const caller: Caller = {
     async call(ep: Endpoint, command, args): Promise<CallResult> {
       r.calls.push({ node: ep.nodename, command, args, unix: ep.unixPath !== null });
       if (o.down?.includes(ep.nodename)) return { ok: false, error: "ECONNREFUSED" };
-      const info = { nodename: ep.nodename, version: "2.0.0", uptimeMs: 1, rejected: {} };
+      if (o.refuse?.includes(ep.nodename)) return { ok: false, error: "authentication failed", authFailed: true };
+      const info = { nodename: ep.nodename, version: "2.0.0", uptimeMs: 1, rejected: o.rejected ?? {} };
       if (command === "ping") return { ok: true, via: "tcp", reply: { ok: true, info } };
       if (command === "status") return { ok: true, via: "tcp", reply: { ok: true, info, status: { ...(o.view ?? SCENARIOS.healthy), self: ep.nodename } } };
       return { ok: true, via: "tcp", reply: { ok: true, message: `accepted by ${ep.nodename}` } };
@@ -43,6 +48,7 @@ async function run(words: string[], o: { down?: string[]; view?: ClusterStatus; 
     err: (s) => void (r.err += s),
     console: o.console ?? false,
     precheckReload: async () => o.precheck ?? null,
+    ...(o.keyError === undefined ? {} : { keyError: o.keyError }),
   };
   r.code = await runCommand(ctx, words, { node: o.node ?? null, count: o.count ?? 1 });
   return r;
@@ -115,8 +121,74 @@ test("runCommand() operator commands resolve names and send the OperatorCommand"
   const c = await run(["cleanup", "application:sleeper"], { down: ["cmnode1"] });
   expect(c.calls.map((x) => x.node)).toEqual(["cmnode1", "cmnode2"]);
   expect(JSON.parse(c.calls[1]!.args[0]!)).toEqual({ op: "cleanup", resource: "application:sleeper" });
-  expect(await run(["standby", "nosuch"])).toMatchObject({ code: 255, calls: [] });
-  expect(await run(["standby"])).toMatchObject({ code: 255, calls: [] });
+});
+
+test("runCommand() an invalid operator command exits 1, an unknown command 255", async () => {
+  const noNode = await run(["standby"]);
+  expect(noNode).toMatchObject({ code: 1, calls: [] });
+  expect(noNode.err).toBe('drcm: ERROR - Missing argument for "standby": usage standby NODE\n');
+  expect(await run(["standby", "nosuch"])).toMatchObject({ code: 1, calls: [] });
+  expect(await run(["move", "nosuch", "cmnode2"])).toMatchObject({ code: 1, calls: [] });
+  expect(await run(["cleanup", "nosuch"])).toMatchObject({ code: 1, calls: [] });
+  expect(await run(["standby", "cmnode1", "cmnode2"])).toMatchObject({ code: 1, calls: [] });
+  expect((await run(["bogus"])).code).toBe(255);
+});
+
+test("runCommand() a missing auth key is one local error with exit 1, not every node down", async () => {
+  const keyError = "Cannot read auth key /etc/drcm/.auth/authkey: it does not exist: run drcm --keygen, then copy .auth to every node";
+  for (const cmd of [["cm_stat"], ["status", "--json"], ["rstats"], ["ping"], ["standby", "cmnode2"], ["reload"]]) {
+    const r = await run(cmd, { keyError });
+    expect(r).toMatchObject({ code: 1, out: "", calls: [] });
+    expect(r.err).toBe(`drcm: ERROR - ${keyError}\n`);
+  }
+  const h = await run(["health"], { keyError });
+  expect(h).toMatchObject({ code: 3, out: `DRCM UNKNOWN - ${keyError}\n`, calls: [] });
+  expect((await run(["help"], { keyError })).code).toBe(0);
+  const cfg = await run(["printcfg"], { keyError });
+  expect(cfg.code).toBe(0);
+  expect(cfg.out).toContain("cmnode1");
+});
+
+test("runCommand() a node that refuses the key is told apart from a node that is down", async () => {
+  const hint = "refused the request: authentication failed (is .auth/authkey the same on every node?)";
+  const all = await run(["cm_stat"], { refuse: ["cmnode1", "cmnode2", "cmnode3"] });
+  expect(all.code).toBe(1);
+  expect(all.err).toContain(`cmnode1 ${hint}`);
+  expect(all.err).not.toContain("did not answer");
+  expect(all.out).toContain("Cluster Manager Status Monitor");
+  // One node with another key: the cluster still answers, as 1.x the report exits 0.
+  const one = await run(["cm_stat"], { refuse: ["cmnode1"] });
+  expect(one.code).toBe(0);
+  expect(one.err).toContain(`cmnode1 ${hint}`);
+  expect(one.out).toContain("Answered by: cmnode2");
+  const op = await run(["standby", "cmnode2"], { refuse: ["cmnode1", "cmnode2", "cmnode3"] });
+  expect(op.code).toBe(1);
+  expect(op.err).toContain(`cmnode2 ${hint}`);
+  expect(op.err).toContain("No cluster node accepted the command");
+  const h = await run(["health"], { refuse: ["cmnode1"] });
+  expect(h.out).toBe(`DRCM CRITICAL - cmnode1 ${hint}\n`);
+});
+
+test("runCommand() shows the answering node's rejected packets in cm_stat, status --json and health", async () => {
+  const rejected = { bad_mac: 300, replay: 2, stale: 0 };
+  const stat = await run(["cm_stat"], { rejected });
+  expect(stat.out).toContain("  Rejected packets: bad_mac 300, replay 2\n");
+  expect((await run(["cm_stat"], { rejected: { bad_mac: 0 } })).out).not.toContain("Rejected packets");
+  const j = JSON.parse((await run(["status", "--json"], { rejected })).out);
+  expect(j.rejected).toEqual(rejected);
+  const h = await run(["health"], { rejected });
+  expect(h.code).toBe(1);
+  expect(h.out).toContain("rejected packets: bad_mac 300");
+  // Replays alone are the guard working, not a misconfigured peer.
+  expect((await run(["health"], { rejected: { replay: 5 } })).code).toBe(0);
+});
+
+test("runCommand() cm_stat keeps HEALTHY for an inactive node but Node Detail shows the health warning", async () => {
+  const view: ClusterStatus = { ...SCENARIOS.healthy, nodes: SCENARIOS.healthy.nodes.map((n) => (n.nodename === "cmnode3" ? { ...n, state: "inactive" as const } : n)) };
+  const r = await run(["cm_stat"], { view });
+  expect(r.out).toContain("Cluster status: HEALTHY");
+  expect(r.out).toContain("  Health: WARNING (as drcm --client --command=health reports it)\n    cmnode3 inactive\n");
+  expect((await run(["cm_stat"])).out).not.toContain("  Health: ");
 });
 
 test("runCommand() reload is not sent when the local config has errors", async () => {
@@ -167,4 +239,13 @@ test("complete() offers commands, then node names or nicknames by position", () 
   expect(complete(CLUSTER, "status --")).toEqual([["--json "], "--"]);
   expect(complete(CLUSTER, "ping -ncmnode1")).toEqual([["-ncmnode1 "], "-ncmnode1"]);
   expect(complete(CLUSTER, "e")).toEqual([["exit "], "e"]);
+});
+
+test("whoAmI() names the real user, not $USER, and falls back to the uid", () => {
+  expect(whoAmI("vm")).toBe(`${userInfo().username}@vm`);
+  const broken = () => {
+    throw new Error("no passwd entry");
+  };
+  expect(whoAmI("vm", broken)).toBe(`uid${process.getuid!()}@vm`);
+  expect(whoAmI("vm", () => "")).toBe(`uid${process.getuid!()}@vm`);
 });

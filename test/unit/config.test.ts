@@ -147,6 +147,14 @@ describe("parseClusterText() lexical rules", () => {
     expect(parse(BASE).findings).toEqual([]);
   });
 
+  test("parseClusterText() reports a section header without ] as malformed, naming file:line", () => {
+    const text = edit(BASE, "[CM_NODE]\nnodename = n2", "[CM_NODE\nnodename = n2");
+    const { cluster, findings } = parse(text);
+    expect(of(findings, "ERROR")).toContainEqual({ severity: "ERROR", file: FILE, line: 29, message: 'Malformed section header "[CM_NODE" (missing "]")' });
+    expect(findings.some((f) => f.message.includes("[[CM_NODE"))).toBe(false);
+    expect(cluster === null || cluster.nodes.length === 1).toBe(true);
+  });
+
   test("parseClusterText() warns about a bool that is neither yes nor no, naming file:line", () => {
     const { cluster, findings } = parse(edit(BASE, "hostname = h1.test", "hostname = h1.test\nkeep_services = maybe"));
     expect(of(findings, "WARNING")).toEqual([
@@ -291,6 +299,12 @@ describe("parseClusterText() timings and quorum", () => {
     expect(s.alertScripts).toEqual(["/a.sh", "/b.sh"]);
     expect(messages(withServer("ping_targets = gateway").findings, "ERROR")[0]).toContain('expected IPv4 addresses, got "gateway"');
   });
+
+  test("parseClusterText() resolves relative alert_script and fence_script paths against the etc dir", () => {
+    const s = withServer("alert_script = utils/mail_alert.sh, /abs/page.sh\nfence_script = fence.sh").cluster!.server;
+    expect(s.alertScripts).toEqual(["/etc/drcm/utils/mail_alert.sh", "/abs/page.sh"]);
+    expect(s.fenceScript).toBe("/etc/drcm/fence.sh");
+  });
 });
 
 describe("fingerprint", () => {
@@ -366,6 +380,12 @@ describe("configTemplate()", () => {
     for (const kind of ["crontab", "ipaddr", "service", "filesystem"]) expect(cluster!.resources.some((r) => r.kind === kind)).toBe(true);
     expect(text).toContain("/tmp/c/resources/crontab.sh");
     expect(text).toContain("[CM_APPLICATIONS]");
+  });
+
+  test("configTemplate() names the shipped mail_alert.sh under the etc dir as the alert_script example", () => {
+    const text = configTemplate("/srv/drcm");
+    expect(text).toContain("# alert_script = /srv/drcm/utils/mail_alert.sh");
+    expect(text).not.toContain("cm_alert.sh");
   });
 
   test("configTemplate() mentions every key that has an effect, with its default", () => {

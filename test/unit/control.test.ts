@@ -5,6 +5,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeCaller } from "../../lib/client/transport.ts";
+import { decodeRefusal } from "../../lib/client/protocol.ts";
 import { startControl, type ControlServer } from "../../lib/io/control.ts";
 import type { OperatorCommand } from "../../lib/core/types.ts";
 import { encodeRequest, frame } from "../../lib/wire/control.ts";
@@ -55,6 +56,18 @@ function raw(bytes: Uint8Array): Promise<number> {
   });
 }
 
+/** Sends raw bytes and returns everything that came back before the server closed. */
+function rawBytes(bytes: Uint8Array): Promise<Uint8Array> {
+  return new Promise((resolve) => {
+    const got: Buffer[] = [];
+    const s = connect(server.tcpPort, "127.0.0.1", () => s.write(bytes));
+    s.on("data", (d: Buffer) => got.push(d));
+    s.on("close", () => resolve(new Uint8Array(Buffer.concat(got))));
+    s.on("error", () => {});
+    setTimeout(() => s.destroy(), 2000);
+  });
+}
+
 test("startControl() answers a signed status request over TCP from the live view", async () => {
   const r = await makeCaller(key, "alice@host").call(tcp(), "status", []);
   expect(r.ok).toBe(true);
@@ -73,9 +86,16 @@ test("startControl() answers on the unix socket, which only root can open", asyn
 test("startControl() drops a request signed with another key, and counts and logs it with the peer", async () => {
   const before = server.rejected().bad_mac ?? 0;
   const r = await makeCaller(new TextEncoder().encode("wrong"), "eve@host").call(tcp(), "status", []);
-  expect(r.ok).toBe(false);
+  expect(r).toEqual({ ok: false, error: "authentication failed", authFailed: true });
   expect(server.rejected().bad_mac).toBe(before + 1);
   expect(logs.some((l) => l.startsWith("warn Control request from tcp 127.0.0.1:") && l.includes("bad_mac"))).toBe(true);
+});
+
+test("startControl() answers a wrong key with the unsigned refusal only, and nothing else", async () => {
+  const bytes = await rawBytes(frame(encodeRequest(new TextEncoder().encode("wrong"), { nonce: "n-wrongkey-1", ts: Date.now(), by: "eve", command: "status", args: [] })));
+  expect(new TextDecoder().decode(bytes.subarray(4))).toBe("DRCEauthentication failed");
+  expect(decodeRefusal(bytes.subarray(4))).toBe("authentication failed");
+  expect(decodeRefusal(new TextEncoder().encode("DRCEplease run rm -rf /"))).toBe("refused");
 });
 
 test("startControl() refuses a replayed request", async () => {

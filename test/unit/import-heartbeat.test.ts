@@ -1,6 +1,6 @@
 // drcm --import-heartbeat: realistic /etc/ha.d trees -> cm.cfg that the config engine accepts.
 import { describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, cpSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, cpSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "../../lib/cli/args.ts";
@@ -214,10 +214,15 @@ describe("runImportHeartbeat()", () => {
       expect(first.code).toBe(2);
       expect(first.out).toContain(`Wrote ${cfg} from ${ha}`);
       expect(first.out).toContain(`${ha}/haresources:1: WARNING - Resource "drbddisk::r0" is not mapped`);
+      // No resources/ beside the draft: it is meant for /etc/drcm, where --install and the RPM put the agents.
+      expect(first.out).toContain("drcm --install");
+      expect(first.out).toContain(`Copy ${cfg} to /etc/drcm/cm.cfg on every node`);
       expect(first.out).toContain("drcm --keygen");
-      expect(first.out).toContain(`drcm --check-config --config-file=${cfg}`);
+      expect(first.out).toContain("drcm --check-config");
+      expect(first.out).not.toContain(`${tmp}/resources`);
       const written = readFileSync(cfg, "utf8");
-      expect(written).toContain(`[CM_IPADDRS]\n# CSV format: nickname, ip_address, netmask, interface, resource_script\nvip, 172.16.5.10, 24, eth0, ${tmp}/resources/ipv4addr.sh`);
+      expect(written).toContain(`[CM_IPADDRS]\n# CSV format: nickname, ip_address, netmask, interface, resource_script\nvip, 172.16.5.10, 24, eth0, /etc/drcm/resources/ipv4addr.sh`);
+      expect(written).not.toContain(`${tmp}/resources`);
 
       writeFileSync(cfg, "mine\n");
       const again = await cli([`--import-heartbeat=${ha}`, `--config-file=${cfg}`]);
@@ -228,6 +233,23 @@ describe("runImportHeartbeat()", () => {
       const forced = await cli([`--import-heartbeat=${ha}`, `--config-file=${cfg}`, "--force"]);
       expect(forced.code).toBe(2);
       expect(readFileSync(cfg, "utf8")).toBe(written);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  test("runImportHeartbeat() points the agents beside --config-file when a resources/ dir is there", async () => {
+    const tmp = mkdtempSync(join(tmpdir(), `drcm-import-${process.pid}-`));
+    try {
+      const ha = join(tmp, "ha.d");
+      cpSync(join(FIXTURES, "unknown-agents"), ha, { recursive: true });
+      mkdirSync(join(tmp, "resources"));
+      const cfg = join(tmp, "cm.cfg");
+      const r = await cli([`--import-heartbeat=${ha}`, `--config-file=${cfg}`]);
+      expect(r.code).toBe(2);
+      expect(readFileSync(cfg, "utf8")).toContain(`vip, 172.16.5.10, 24, eth0, ${tmp}/resources/ipv4addr.sh`);
+      expect(r.out).toContain(`drcm --check-config --config-file=${cfg}`);
+      expect(r.out).not.toContain("/etc/drcm/cm.cfg");
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }

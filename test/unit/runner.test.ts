@@ -41,7 +41,8 @@ describe("runShell()", () => {
     expect(r.timedOut).toBe(true);
     expect(r.exitCode).toBeNull();
     expect(r.signal).toBe("SIGTERM");
-    expect(describeResult(r, 300)).toBe("timed out after 300 ms (killed)");
+    expect(r.killedWith).toBe("SIGTERM");
+    expect(describeResult(r, 300)).toBe(`timed out after 300 ms, killed after ${Math.round(r.durationMs)} ms (SIGTERM)`);
     const grandchild = Number(readFileSync(pidFile, "utf8").trim());
     expect(grandchild).toBeGreaterThan(1);
     expect(pidGone(grandchild)).toBe(true);
@@ -53,6 +54,16 @@ describe("runShell()", () => {
     expect(r.timedOut).toBe(true);
     const stubborn = Number(readFileSync(pidFile, "utf8").trim());
     expect(pidGone(stubborn)).toBe(true);
+    expect(r.killedWith).toBe("SIGKILL");
+    // The kill came after the timeout plus the whole grace: the line must say so, not "300 ms".
+    expect(r.durationMs).toBeGreaterThanOrEqual(600);
+    expect(describeResult(r, 300)).toBe(`timed out after 300 ms, killed after ${Math.round(r.durationMs)} ms (SIGKILL after a 300 ms grace)`);
+  });
+
+  test("describeResult() reports the real time until the kill and the grace period", () => {
+    const r = { exitCode: null, signal: "SIGKILL", timedOut: true, durationMs: 3010.4, output: "", killedWith: "SIGKILL" as const, graceMs: 2000 };
+    expect(describeResult(r, 1000)).toBe("timed out after 1000 ms, killed after 3010 ms (SIGKILL after a 2000 ms grace)");
+    expect(describeResult({ ...r, killedWith: "SIGTERM", durationMs: 1012 }, 1000)).toBe("timed out after 1000 ms, killed after 1012 ms (SIGTERM)");
   });
 
   test("runShell() returns when the shell exits even if a daemon it started keeps the pipes open", async () => {
