@@ -1,20 +1,12 @@
 // The 1.x time stamp `Mon DD HH:MM:SS` (no year), used by cm_stat, rstats and printcfg.
 // Local time by default, like 1.x; tests pass utc so golden files do not depend on TZ.
 
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-const two = (n: number): string => String(n).padStart(2, "0");
+import { pad2 as two, syslogStamp, syslogStampUtc } from "../stamp.ts";
 
 export type Stamp = (wallMs: number) => string;
 
-export const localStamp: Stamp = (ms) => {
-  const d = new Date(ms);
-  return `${MONTHS[d.getMonth()]} ${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
-};
-
-export const utcStamp: Stamp = (ms) => {
-  const d = new Date(ms);
-  return `${MONTHS[d.getUTCMonth()]} ${two(d.getUTCDate())} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`;
-};
+export const localStamp: Stamp = (ms) => syslogStamp(new Date(ms));
+export const utcStamp: Stamp = (ms) => syslogStampUtc(new Date(ms));
 
 /** Human age for status lines: `850ms`, `4.2s`, `3m12s`, `2h05m`, `3d04h`. */
 export function age(ms: number): string {

@@ -4,6 +4,7 @@
 // disk must not kill the daemon, so write failures are counted and reported to stderr once.
 import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { syslogStamp } from "../stamp.ts";
 
 export type Level = "ERROR" | "WARNING" | "INFO" | "DEBUG";
 
@@ -48,13 +49,8 @@ export interface LoggerOptions {
   writeStdout?: (s: string) => void;
 }
 
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-const pad = (n: number): string => String(n).padStart(2, "0");
-
 /** `Nov 25 18:42:34` in local time, as 1.x wrote it. */
-export function formatStamp(d: Date): string {
-  return `${MONTHS[d.getMonth()]} ${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-}
+export const formatStamp = syslogStamp;
 
 /** One log line (with newline). Embedded newlines become separate lines with the same prefix so grep stays line-based. */
 export function formatLines(stamp: string, tag: string, level: Level, msg: string): string {

@@ -8,6 +8,7 @@ import { spawn } from "node:child_process";
 import { appendFileSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Readable } from "node:stream";
+import { syslogStamp } from "../stamp.ts";
 
 export interface RunResult {
   /** Exit code of the shell; null when it was ended by a signal. */
@@ -43,13 +44,8 @@ export const DEFAULT_GRACE_MS = 2000;
 const DRAIN_MS = 100;
 const POLL_MS = 25;
 
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-const pad2 = (n: number): string => String(n).padStart(2, "0");
-
 /** 1.x log time stamp: `Mon DD HH:MM:SS`, local time. */
-export function logStamp(d: Date): string {
-  return `${MONTHS[d.getMonth()]} ${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
-}
+export const logStamp = syslogStamp;
 
 /** One line saying how a run ended, used in logs and ActionResult.detail. */
 export function describeResult(r: RunResult, timeoutMs: number): string {
