@@ -18,6 +18,8 @@ export interface Peer {
   shown: PeerState | "unknown";
   /** Fingerprint last reported as differing (config_mismatch logged once per change). */
   shownConfig: string | null;
+  /** A new daemon (incarnation) was heard and not yet reported: reported once, as its one node_alive. */
+  restarted: number | null;
 }
 
 export const newPeer = (name: string): Peer => ({
@@ -29,6 +31,7 @@ export const newPeer = (name: string): Peer => ({
   stableSince: null,
   shown: "unknown",
   shownConfig: null,
+  restarted: null,
 });
 
 /** Last time this peer was known to be up, by any path. */

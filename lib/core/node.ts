@@ -45,6 +45,19 @@ interface PeerFacts {
   readonly holds: ReadonlyMap<string, number>;
 }
 
+/**
+ * An operator `move`, as this node remembers it. Every node keeps its own copy, so the rules that end a
+ * pin read only what every node sees alike (liveness, holds and claims), never local history.
+ */
+interface Pin {
+  readonly node: string;
+  /** Highest claim seen per slot of the resource when the move was asked: a newer claim by another node ends the pin. */
+  readonly base: ReadonlyMap<string, number>;
+  readonly since: number;
+  /** The pinned node has been seen holding it. */
+  reached: boolean;
+}
+
 const EMPTY_FACTS: PeerFacts = { failed: new Set(), stable: new Set(), holds: new Map() };
 /** Start rank: services and applications start together, after filesystems, before crontabs and IPs. */
 const RANK: Record<ResourceKind, number> = { filesystem: 0, service: 1, application: 1, crontab: 2, ipaddr: 3 };
@@ -83,7 +96,7 @@ export class Core {
   #nextWatch = new Map<string, number>();
   /** No new start/stop of this slot before this time (after a failed start or stop). */
   #notBefore = new Map<string, number>();
-  #pins = new Map<string, string>();
+  #pins = new Map<string, Pin>();
   #fenced = new Set<string>();
   #fenceRetryAt = new Map<string, number>();
   #quorum = false;
@@ -100,6 +113,10 @@ export class Core {
   #reannounce = new Set<string>();
   /** Duplicates already logged ("slot node"), so each is logged once per episode. */
   #dupShown = new Set<string>();
+  /** Make-before-break starts: the nodes that held the slot when this node started it (a planned overlap). */
+  #mbbFrom = new Map<string, Set<string>>();
+  /** The last peer seen holding each slot: an owner taking a slot back from it is a failback, even after a break-before-make release. */
+  #lastElsewhere = new Map<string, string>();
   /** Why each slot was last started here (takeover from a dead node, failback, ...), for the event. */
   #out: { send: Outgoing[]; actions: Action[]; events: ClusterEvent[]; reload: boolean; rejected: string | undefined } = {
     send: [],
@@ -157,8 +174,10 @@ export class Core {
       // A new daemon: what we knew of its holds and its stability belongs to the old one.
       p.hb = null;
       p.stableSince = null;
-      p.shown = "unknown";
-      this.#event({ type: "node_alive", node: p.name, message: `Node ${p.name} restarted (incarnation ${msg.incarnation})` });
+      // Reported once by #observe, as this peer's one node_alive for the new daemon.
+      p.restarted = msg.incarnation;
+      // The new daemon forgot any move to it (pins live in memory): forget it here too, so all nodes agree.
+      for (const [rid, pin] of this.#pins) if (pin.node === p.name) this.#pins.delete(rid);
     }
     const prev = p.hb;
     p.incarnation = msg.incarnation;
@@ -167,7 +186,10 @@ export class Core {
     const relevant = prev === null || !wasAlive || heartbeatChanged(prev, body);
     if (relevant || !sameList(prev.stable, body.stable)) this.#facts.set(p.name, factsOf(body));
     this.#relay(body, t);
-    for (const h of body.holds) this.#seeClaim(h.slot, h.claim);
+    for (const h of body.holds) {
+      this.#seeClaim(h.slot, h.claim);
+      if (relevant && !this.#holds.has(h.slot)) this.#lastElsewhere.set(h.slot, p.name);
+    }
     if (body.config !== this.#cluster.fingerprint) {
       if (p.shownConfig !== body.config) {
         p.shownConfig = body.config;
@@ -301,7 +323,7 @@ export class Core {
       }
       // What queued up during the stall (heartbeats in the socket buffer) is read before acting on the old view.
       this.#holdOffUntil = t + 2 * this.#intervalMs;
-      this.#event({ type: "local_stall", node: this.#self, message: `Node ${this.#self} was stalled for ${gap} ms: peers get a fresh grace period instead of being declared dead` });
+      this.#event({ type: "local_stall", node: this.#self, message: `Node ${this.#self} was stalled for ${Math.round(gap)} ms: peers get a fresh grace period instead of being declared dead` });
     }
     this.#lastCall = t;
     return t;
@@ -353,6 +375,12 @@ export class Core {
       else p.stableSince = null;
       if (alive) this.#fenced.delete(p.name);
       const state = peerState(p, t, this.#deadTimeMs, this.#configActive(p.name));
+      if (p.restarted !== null) {
+        this.#event({ type: "node_alive", node: p.name, message: `Node ${p.name} restarted (incarnation ${p.restarted})` });
+        p.restarted = null;
+        p.shown = state;
+        continue;
+      }
       if (state === p.shown) continue;
       const before = p.shown;
       p.shown = state;
@@ -376,11 +404,12 @@ export class Core {
       const heardAll = [...this.#peers.values()].every((p) => p.lastDirect !== null);
       if (heardAll || t - this.#startedAt >= this.#deadTimeMs) {
         this.#ready = true;
+        // Not node_alive: that event (and its alert) is about peers. Readiness is when this node starts acquiring.
         this.#event({
-          type: "node_alive",
+          type: "node_ready",
           node: this.#self,
           message: heardAll
-            ? `Node ${this.#self} is ready (heard every peer after ${t - this.#startedAt} ms)`
+            ? `Node ${this.#self} is ready (heard every peer after ${Math.round(t - this.#startedAt)} ms)`
             : `Node ${this.#self} is ready (initial wait of ${this.#deadTimeMs} ms over; not heard: ${[...this.#peers.values()].filter((p) => p.lastDirect === null).map((p) => p.name).join(", ")})`,
         });
       }
@@ -392,9 +421,9 @@ export class Core {
     const h = lastHeard(p);
     switch (state) {
       case "dead":
-        return { type: "node_dead", node: n, message: `Node ${n} is dead (no heartbeat for ${h === null ? "ever" : `${t - h} ms`})` };
+        return { type: "node_dead", node: n, message: `Node ${n} is dead (no heartbeat for ${h === null ? "ever" : `${Math.round(t - h)} ms`})` };
       case "suspect":
-        return { type: "node_suspect", node: n, message: `Node ${n} is suspect (no heartbeat for ${h === null ? "ever" : `${t - h} ms`})` };
+        return { type: "node_suspect", node: n, message: `Node ${n} is suspect (no heartbeat for ${h === null ? "ever" : `${Math.round(t - h)} ms`})` };
       case "leaving":
         return { type: "node_leaving", node: n, message: `Node ${n} is stopping: taking over its resources now` };
       case "inactive":
@@ -402,7 +431,8 @@ export class Core {
       case "standby":
         return { type: "node_standby", node: n, message: `Node ${n} is in standby: its resources go to other nodes` };
       case "alive":
-        if (before === "suspect") return null;
+        // suspect -> alive is no transition worth a word; starting -> alive was already reported as alive.
+        if (before === "suspect" || before === "starting") return null;
         return { type: "node_alive", node: n, message: before === "dead" ? `Node ${n} is back on line` : `Node ${n} is alive` };
       case "starting":
         return before === "unknown" || before === "dead" ? { type: "node_alive", node: n, message: `Node ${n} is alive and starting` } : null;
@@ -449,7 +479,9 @@ export class Core {
         holds: f.holds,
       });
     }
-    return { nodes, autoFailback: this.#cluster.server.autoFailback, pins: this.#pins };
+    const pins = new Map<string, string>();
+    for (const [rid, pin] of this.#pins) pins.set(rid, pin.node);
+    return { nodes, autoFailback: this.#cluster.server.autoFailback, pins };
   }
 
   // ---------------------------------------------------------------- reconcile
@@ -462,8 +494,8 @@ export class Core {
     }
     if (!this.#ready) return;
     if (t < this.#holdOffUntil) return;
-    const view = this.#view(t);
-    this.#clearPins(view);
+    let view = this.#view(t);
+    if (this.#clearPins(view, t)) view = this.#view(t);
     for (const [id, slot] of this.#orphans) {
       if (this.#inflight.has(id)) continue;
       if (this.#holds.has(id)) this.#issue(slot, "stop", "removed from the config", t);
@@ -472,12 +504,38 @@ export class Core {
     for (const slot of this.#slots) this.#reconcileSlot(slot, view, t);
   }
 
-  /** A pin lasts while its target can hold the resource; after that normal placement applies. */
-  #clearPins(view: View): void {
-    for (const [rid, node] of this.#pins) {
-      const slots = this.#slots.filter((s) => s.resource === rid && s.candidates.includes(node));
-      if (slots.length === 0 || !slots.some((s) => eligible(s, node, view))) this.#pins.delete(rid);
+  /**
+   * A pin lasts while its target can hold the resource and nobody overrode it. It ends, on every node alike:
+   * - when the target cannot hold it (dead, stalled past dead_time, standby, failed, no quorum);
+   * - when another node holds it with a claim newer than the move (it took it over while the target was
+   *   gone: the claim winner keeps it, so a target that resumes after a stall releases instead of clinging);
+   * - when the target has not been seen holding it in 2 x dead_time + the kind's action timeout (it never
+   *   got the command, or could not act on it): the old holder must not wait for a move that never comes.
+   * Returns true when a pin ended.
+   */
+  #clearPins(view: View, t: number): boolean {
+    let ended = false;
+    for (const [rid, pin] of this.#pins) {
+      const all = this.#slots.filter((s) => s.resource === rid);
+      const slots = all.filter((s) => s.candidates.includes(pin.node));
+      let drop = slots.length === 0 || !slots.some((s) => eligible(s, pin.node, view));
+      for (const s of all) {
+        if (drop) break;
+        for (const [name, n] of view.nodes) {
+          const claim = n.holds.get(s.id);
+          if (name !== pin.node && n.alive && claim !== undefined && claim > (pin.base.get(s.id) ?? 0)) drop = true;
+        }
+      }
+      if (!drop && !pin.reached) {
+        if (slots.some((s) => view.nodes.get(pin.node)?.holds.has(s.id))) pin.reached = true;
+        else if (t - pin.since > 2 * this.#deadTimeMs + Math.max(...slots.map((s) => this.#cluster.server.actionTimeoutMs[s.kind]))) drop = true;
+      }
+      if (drop) {
+        this.#pins.delete(rid);
+        ended = true;
+      }
     }
+    return ended;
   }
 
   #reconcileSlot(slot: Slot, view: View, t: number): void {
@@ -485,10 +543,13 @@ export class Core {
     const held = this.#holds.get(id);
     if (!held && !this.#inflight.has(id) && !slot.candidates.includes(this.#self)) return; // not ours to run
     const selfView = view.nodes.get(this.#self)!;
-    if (held && slot.exclusive) this.#noteDuplicates(slot, held, view);
-    if (this.#inflight.has(id)) return;
     const pl = place(slot, view);
-    const desired = pl.desired;
+    let desired = pl.desired;
+    // The claim winner of a duplicate always wins: a node that another eligible node outclaims releases,
+    // whatever its own placement says (views and pins can differ for a while; claims cannot).
+    if (desired === this.#self && held && pl.current !== null && pl.current !== this.#self) desired = pl.current;
+    if (held && slot.exclusive) this.#noteDuplicates(slot, held, view, desired);
+    if (this.#inflight.has(id)) return;
     if (desired === this.#self) {
       this.#waitingSince.delete(id);
       if (!held) {
@@ -496,6 +557,10 @@ export class Core {
         if (slot.kind === "crontab" && this.#otherHolder(slot, view, true)) return; // released before it starts here
         if (this.#startBlocked(slot)) return;
         if (!this.#fenceGate(slot, view, t)) return;
+        // Make-before-break: whoever holds it now is the planned overlap, not a duplicate to report.
+        const from = [...view.nodes].filter(([name, n]) => name !== this.#self && n.alive && n.holds.has(id)).map(([name]) => name);
+        if (from.length > 0) this.#mbbFrom.set(id, new Set(from));
+        else this.#mbbFrom.delete(id);
         this.#issue(slot, "start", this.#startReason(slot, view, t), t);
         return;
       }
@@ -552,7 +617,13 @@ export class Core {
     return false;
   }
 
-  #noteDuplicates(slot: Slot, held: HeldSlot, view: View): void {
+  /**
+   * Two holders of an exclusive slot. A planned overlap (make-before-break: this node started it while the
+   * other held it, or this node was already handing it to the other) is no duplicate: it is not reported
+   * and needs no re-announce. An unplanned one (a healed partition, a stale restart, a resumed node) is
+   * reported once, and the winner announces the resource again once the loser has released it.
+   */
+  #noteDuplicates(slot: Slot, held: HeldSlot, view: View, desired: string | null): void {
     for (const name of slot.candidates) {
       const n = view.nodes.get(name);
       if (name === this.#self || !n) continue;
@@ -560,19 +631,23 @@ export class Core {
       const claim = n.alive ? n.holds.get(slot.id) : undefined;
       if (claim === undefined) {
         this.#dupShown.delete(key);
+        this.#mbbFrom.get(slot.id)?.delete(name);
         continue;
       }
+      const wins = claim < held.claim || (claim === held.claim && slot.candidates.indexOf(this.#self) < slot.candidates.indexOf(name));
+      const planned = wins ? (this.#mbbFrom.get(slot.id)?.has(name) ?? false) : this.#waitingSince.has(slot.id) && desired === name;
       if (!this.#dupShown.has(key)) {
         this.#dupShown.add(key);
-        this.#event({
-          type: "duplicate_holder",
-          node: name,
-          slot: slot.id,
-          resource: slot.resource,
-          message: `${slot.resource} is held by ${this.#self} (claim ${held.claim}) and by ${name} (claim ${claim}): the lower claim releases it`,
-        });
+        if (!planned)
+          this.#event({
+            type: "duplicate_holder",
+            node: name,
+            slot: slot.id,
+            resource: slot.resource,
+            message: `${slot.resource} is held by ${this.#self} (claim ${held.claim}) and by ${name} (claim ${claim}): the lower claim releases it`,
+          });
       }
-      if (claim < held.claim || (claim === held.claim && slot.candidates.indexOf(this.#self) < slot.candidates.indexOf(name))) this.#reannounce.add(slot.id);
+      if (wins && !planned) this.#reannounce.add(slot.id);
     }
   }
 
@@ -625,11 +700,14 @@ export class Core {
   #startReason(slot: Slot, view: View, t: number): string {
     if (slot.owner === this.#self) {
       const other = [...view.nodes].find(([name, n]) => name !== this.#self && n.alive && n.holds.has(slot.id));
-      return other ? `failback from ${other[0]}` : "primary";
+      if (other) return `failback from ${other[0]}`;
+      // Break-before-make (crontabs): the backup released first, but it is a failback all the same.
+      const last = this.#lastElsewhere.get(slot.id);
+      return last !== undefined ? `failback from ${last}` : "primary";
     }
     const owner = this.#peers.get(slot.owner);
     const ownerState = owner ? peerState(owner, t, this.#deadTimeMs, this.#configActive(slot.owner)) : "dead";
-    if (this.#pins.get(slot.resource) === this.#self) return "moved by operator";
+    if (this.#pins.get(slot.resource)?.node === this.#self) return "moved by operator";
     return `node ${slot.owner} is ${ownerState}`;
   }
 
@@ -789,6 +867,7 @@ export class Core {
     this.#holds.set(slot.id, { claim, since: had?.since ?? t });
     this.#seeClaim(slot.id, claim);
     this.#waitingSince.delete(slot.id);
+    this.#lastElsewhere.delete(slot.id);
     if (!this.#nextWatch.has(slot.id) || !had) this.#nextWatch.set(slot.id, t + this.#checkMs(slot));
     this.#lastBeat = Number.NEGATIVE_INFINITY; // tell peers now: the old holder releases on this
     if (had && had.claim > 0) return; // a restart in place or a re-announce, not a new acquisition
@@ -815,6 +894,7 @@ export class Core {
     this.#lastWatch.delete(id);
     this.#reannounce.delete(id);
     this.#waitingSince.delete(id);
+    this.#mbbFrom.delete(id);
   }
 
   #seeClaim(slot: string, claim: number): void {
@@ -905,10 +985,13 @@ export class Core {
         this.#event({ type: "node_standby", node: this.#self, message: on ? `Node ${this.#self} put in standby by ${by}` : `Node ${this.#self} leaves standby (by ${by})` });
         return;
       }
-      case "move":
-        this.#pins.set(cmd.resource, cmd.node);
+      case "move": {
+        const base = new Map<string, number>();
+        for (const s of this.#slots) if (s.resource === cmd.resource) base.set(s.id, this.#seenClaim.get(s.id) ?? 0);
+        this.#pins.set(cmd.resource, { node: cmd.node, base, since: t, reached: false });
         this.#event({ type: "acquire", resource: cmd.resource, node: cmd.node, message: `Operator ${by} moves ${cmd.resource} to ${cmd.node}` });
         return;
+      }
       case "cleanup":
         for (const s of this.#slots) {
           if (s.resource !== cmd.resource) continue;

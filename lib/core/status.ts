@@ -86,8 +86,23 @@ function reasonOf(s: StatusInput, slot: Slot, desired: string | null, holders: H
     return null;
   }
   if (failedOn.length > 0 && slot.candidates.every((c) => failedOn.includes(c) || !s.view.nodes.get(c)?.alive)) return "failed too often";
-  const selfView = s.view.nodes.get(s.self);
-  if (slot.exclusive && selfView && (!selfView.quorum || selfView.pingOk === false)) return "no quorum";
-  if (slot.candidates.some((c) => s.view.nodes.get(c)?.standby && s.view.nodes.get(c)?.alive)) return "standby";
+  // Name what keeps the live candidates out (inactive, standby, no quorum, ...); dead ones have nothing to say.
+  const causes = [...new Set(slot.candidates.map((c) => whyNot(slot, c, s.view)).filter((c) => c !== null))];
+  if (causes.length > 0) return causes.join(", ");
+  // Every candidate looks dead from here: on a node without quorum that is more likely our own isolation.
+  const self = s.view.nodes.get(s.self);
+  if (slot.exclusive && self && (!self.quorum || self.pingOk === false)) return "no quorum";
   return "no eligible live node";
+}
+
+/** Why a live candidate cannot hold the slot now; null when it is not alive (or could hold it). */
+function whyNot(slot: Slot, name: string, view: View): string | null {
+  const n = view.nodes.get(name);
+  if (!n || !n.alive || n.leaving) return null;
+  if (n.failed.has(slot.id)) return "failed too often";
+  if (!n.active) return "inactive";
+  if (n.standby) return "standby";
+  if (!n.ready) return "starting";
+  if (!eligible(slot, name, view)) return "no quorum";
+  return null;
 }

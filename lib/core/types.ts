@@ -126,6 +126,8 @@ export interface ActionResult {
 export interface ClusterEvent {
   readonly type:
     | "node_alive"
+    /** This node finished its start-up probe and initial wait and may acquire resources. */
+    | "node_ready"
     | "node_dead"
     | "node_suspect"
     | "node_leaving"
@@ -202,7 +204,8 @@ export interface SlotStatus {
   readonly failedOn: readonly string[];
   /**
    * Why the slot is not running where it should, or null when it is:
-   * "no eligible live node", "failed too often", "no quorum", "standby", "waiting for failback", "starting".
+   * "no eligible live node", "failed too often", "no quorum", "standby", "inactive" (several joined by ", "),
+   * "waiting for failback", "starting".
    */
   readonly reason: string | null;
 }

@@ -21,6 +21,7 @@ export const ALERT_KINDS: Readonly<Record<EventType, { severity: AlertSeverity; 
   node_dead: { severity: "CRITICAL", recovery: false },
   node_alive: { severity: "OK", recovery: true },
   node_suspect: null,
+  node_ready: null,
   node_leaving: { severity: "WARNING", recovery: false },
   node_inactive: { severity: "WARNING", recovery: false },
   node_standby: { severity: "WARNING", recovery: false },

@@ -57,7 +57,7 @@ export function chaos(w: World, durationMs: number, opts: { heavy?: boolean } = 
     w.run(w.now + r.int(300, 2500));
     const victim = r.pick(all);
     const h = w.host(victim);
-    switch (r.int(0, opts.heavy ? 10 : 8)) {
+    switch (r.int(0, opts.heavy ? 12 : 8)) {
       case 0:
         if (h.core) w.kill(victim);
         else w.start(victim);
@@ -99,6 +99,18 @@ export function chaos(w: World, durationMs: number, opts: { heavy?: boolean } = 
         if (h.down) w.start(victim);
         else w.powerOff(victim);
         break;
+      case 11: {
+        // Operator move of a random resource to one of its candidates, typed on a random node.
+        const slot = r.pick(w.slots);
+        const by = r.pick(all);
+        if (w.host(by).core) w.command(by, { op: "move", resource: slot.resource, node: r.pick(slot.candidates) });
+        break;
+      }
+      case 12: {
+        const by = r.pick(all);
+        if (w.host(by).core) w.command(by, { op: h.standby ? "unstandby" : "standby", node: victim });
+        break;
+      }
     }
   }
   settle(w);
@@ -114,6 +126,19 @@ export function settle(w: World): void {
   w.reorder = 0;
   for (const h of w.hosts) if (!h.core && !h.leaving) w.start(h.name);
   w.run(w.now + w.cluster.server.deadTimeMs * 2);
-  for (const h of w.hosts) if (!h.core && !h.leaving) w.start(h.name);
+  let late = false;
+  for (const h of w.hosts)
+    if (!h.core && !h.leaving) {
+      w.start(h.name);
+      late = true;
+    }
+  if (late) w.run(w.now + w.cluster.server.deadTimeMs * 2);
+  // Operator state is undone too: nobody stays in standby and every moved resource is moved back to its owner.
+  for (const h of w.hosts) if (h.standby) w.command(h.name, { op: "unstandby", node: h.name });
+  if (w.moved.size > 0) {
+    w.run(w.now + w.cluster.server.keepAliveIntervalMs * 2);
+    for (const s of w.slots) if (w.moved.has(s.resource)) w.command(s.owner, { op: "move", resource: s.resource, node: s.owner });
+    w.moved.clear();
+  }
   w.run(w.now + w.checker.bounds.failbackMs + 3 * w.cluster.server.keepAliveIntervalMs);
 }

@@ -171,6 +171,48 @@ describe("operator", () => {
     }
   });
 
+  const name5 = "Core() leaves no duplicate when a moved resource's target resumes after a stall: the claim winner keeps it";
+  test(name5, () => {
+    for (const seed of seeds(20, 1450)) {
+      const w = world({ file: FILE, test: name5, nodes: 3, seed });
+      const dead = w.cluster.server.deadTimeMs;
+      const beat = w.cluster.server.keepAliveIntervalMs;
+      w.startAll();
+      w.run(1500);
+      for (const resource of ["ipaddr:vip1", "service:svc1"]) expect(w.command("cmnode3", { op: "move", resource, node: "cmnode2" })?.rejected).toBeUndefined();
+      until(w, () => on(w, "ipaddr:vip1").join() === "cmnode2" && on(w, "service:svc1").join() === "cmnode2", 1000, "vip1 and svc1 moved to cmnode2");
+      w.run(w.now + 500);
+      w.stall("cmnode2", 3000); // cmnode1 takes both back with a newer claim meanwhile
+      w.run(w.now + 3000);
+      expect(on(w, "ipaddr:vip1").sort()).toEqual(["cmnode1", "cmnode2"]);
+      // once cmnode2 runs again, the duplicate ends within dead_time + a few intervals (invariant 1 for the IP)
+      until(w, () => on(w, "ipaddr:vip1").join() === "cmnode1" && on(w, "service:svc1").join() === "cmnode1", dead + 8 * beat, "the stale cmnode2 releases vip1 and svc1");
+      w.run(w.now + 10_000);
+      expect(on(w, "ipaddr:vip1")).toEqual(["cmnode1"]);
+      expect(on(w, "service:svc1")).toEqual(["cmnode1"]);
+      for (const h of w.hosts) expect(h.core!.status(w.now).slots.find((x) => x.slot === "ipaddr:vip1@cmnode1")!.desired).toBe("cmnode1");
+      account(w);
+    }
+  });
+
+  const name6 = "Core() forgets a move whose target never took it, so the old holder does not wait for ever";
+  test(name6, () => {
+    for (const seed of seeds(10, 1480)) {
+      const w = world({ file: FILE, test: name6, nodes: 3, seed });
+      w.startAll();
+      w.run(1500);
+      w.checker.enabled.delete(2); // the crontab is unheld on purpose while the lost move lasts
+      w.checker.enabled.delete(3);
+      w.cut("cmnode1", "cmnode2"); // cmnode3 still relays liveness: nobody is dead, but the command cannot reach cmnode2
+      w.command("cmnode1", { op: "move", resource: "crontab:cron1", node: "cmnode2" });
+      w.run(w.now + 500);
+      expect(on(w, "crontab:cron1")).toEqual([]); // break-before-make: released for a move that never comes
+      const s = w.cluster.server;
+      until(w, () => on(w, "crontab:cron1").join() === "cmnode1", 2 * s.deadTimeMs + s.actionTimeoutMs.crontab + 500, "cron1 back on cmnode1");
+      account(w);
+    }
+  });
+
   const name4 = "Core() returns reloadRequested on every node for a reload command";
   test(name4, () => {
     const w = world({ file: FILE, test: name4, nodes: 3, seed: 1 });

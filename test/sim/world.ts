@@ -75,6 +75,10 @@ export class World {
   readonly #linkLast = new Map<string, number>();
   steps = 0;
   readonly events: Array<{ at: number; node: string; e: ClusterEvent }> = [];
+  /** Every start and stop the cores asked for (the agents' journal). */
+  readonly journal: Array<{ at: number; node: string; type: string; slot: string; reason: string }> = [];
+  /** Resources an operator moved (chaos moves them back to their owner before the quiet period). */
+  readonly moved = new Set<string>();
 
   constructor(o: WorldOptions) {
     this.seed = o.seed;
@@ -195,6 +199,7 @@ export class World {
     }
     for (const out of step.send) this.#send(h, out.to, out.body);
     for (const a of step.actions) this.#act(h, core, a);
+    if (h.core === core) h.standby = core.standby; // standby is kept across restarts, like the server's spool file
     if (h.leaving && core.stopped && h.core === core) {
       h.core = null;
       h.leaving = false;
@@ -229,6 +234,7 @@ export class World {
   #act(h: Host, core: Core, a: Action): void {
     const what = a.type === "fence" ? `fence ${a.node}` : `${a.type} ${a.slot}`;
     if (a.type !== "watch") this.log(`${h.name} action #${a.id} ${what} (${a.reason})`);
+    if (a.type === "start" || a.type === "stop") this.journal.push({ at: this.now, node: h.name, type: a.type, slot: a.slot, reason: a.reason });
     this.q.push(this.now + this.rng.int(this.actionMs[0], this.actionMs[1]), () => {
       let ok = true;
       let detail = "exit 0";
@@ -385,6 +391,7 @@ export class World {
       out = c.command(cmd, "sim@console", t);
       return out;
     });
+    if (cmd.op === "move" && out !== null && (out as Step).rejected === undefined) this.moved.add(cmd.resource);
     for (const x of this.hosts) if (x.core) x.standby = x.core.standby;
     return out;
   }

@@ -162,7 +162,7 @@ test("AlertDispatcher.emit() skips the chatty kinds and alerts all the others", 
   const types = Object.keys(ALERT_KINDS) as ClusterEvent["type"][];
   for (const type of types) d.emit({ type, message: type }, 0);
   expect(calls).toHaveLength(1);
-  expect(types.filter((t) => ALERT_KINDS[t] === null).sort()).toEqual(["acquire", "node_suspect", "release"]);
+  expect(types.filter((t) => ALERT_KINDS[t] === null).sort()).toEqual(["acquire", "node_ready", "node_suspect", "release"]);
   for (const t of ["node_dead", "node_alive", "node_leaving", "takeover", "failback", "resource_failed", "resource_recovered", "quorum_lost", "quorum_regained", "config_mismatch", "duplicate_holder", "fence", "ping_lost", "ping_regained"] as const) {
     expect(ALERT_KINDS[t]).not.toBeNull();
   }

@@ -1,0 +1,125 @@
+// What the cores report (events for the log and alert scripts) and what they ask the agents to do,
+// around failover, failback, moves and restarts: one event per real transition, no false alarms.
+import { afterAll, describe, expect, test } from "bun:test";
+import { account, figures, seeds, world } from "./harness.ts";
+import type { World } from "./world.ts";
+
+const FILE = "events.test.ts";
+const started = performance.now();
+afterAll(() => console.log(figures("sim events", started)));
+
+function until(w: World, cond: () => boolean, maxMs: number, what: string): void {
+  const t0 = w.now;
+  while (!cond()) {
+    if (w.now - t0 > maxMs) w.fail(`Timed out after ${maxMs} ms waiting for: ${what}`);
+    w.run(w.now + 1);
+  }
+}
+const on = (w: World, res: string) => w.hosts.filter((h) => h.present.has(res)).map((h) => h.name);
+const eventsSince = (w: World, t0: number, type: string) => w.events.filter((x) => x.at >= t0 && x.e.type === type);
+
+describe("events", () => {
+  const name = "Core() emits takeover and failback for every slot kind, crontabs included";
+  test(name, () => {
+    for (const seed of seeds(10, 3000)) {
+      const w = world({ file: FILE, test: name, nodes: 3, seed, kinds: ["filesystem", "service", "application", "crontab", "ipaddr"] });
+      w.startAll();
+      w.run(1500);
+      const own = w.slots.filter((s) => s.owner === "cmnode1");
+      expect(own.length).toBe(5);
+      w.powerOff("cmnode1");
+      until(w, () => own.every((s) => on(w, s.resource).join() === "cmnode2"), w.checker.bounds.holderMs, "cmnode2 holds every slot of cmnode1");
+      w.run(w.now + 500);
+      const t0 = w.now;
+      w.start("cmnode1");
+      until(w, () => own.every((s) => on(w, s.resource).join() === "cmnode1"), w.checker.bounds.failbackMs + 500, "every slot back on cmnode1");
+      for (const s of own) {
+        expect(w.events.some((x) => x.at < t0 && x.node === "cmnode2" && x.e.type === "takeover" && x.e.slot === s.id)).toBe(true);
+        expect(eventsSince(w, t0, "failback").filter((x) => x.node === "cmnode1" && x.e.slot === s.id).length).toBe(1);
+      }
+      account(w);
+    }
+  });
+
+  const name2 = "Core() reports no duplicate_holder for planned make-before-break moves, and does after a partition heal";
+  test(name2, () => {
+    for (const seed of seeds(10, 3100)) {
+      const w = world({ file: FILE, test: name2, nodes: 3, seed });
+      w.checker.enabled.delete(3); // the move keeps vip1 off its owner on purpose
+      w.startAll();
+      w.run(1500);
+      w.powerOff("cmnode1");
+      w.run(w.now + 1500);
+      w.start("cmnode1");
+      until(w, () => on(w, "ipaddr:vip1").join() === "cmnode1", w.checker.bounds.failbackMs + 500, "failback of vip1");
+      w.run(w.now + 500);
+      w.command("cmnode2", { op: "move", resource: "ipaddr:vip1", node: "cmnode3" });
+      until(w, () => on(w, "ipaddr:vip1").join() === "cmnode3", 1000, "vip1 moved to cmnode3");
+      w.command("cmnode1", { op: "standby", node: "cmnode2" });
+      until(w, () => on(w, "ipaddr:vip2").length === 1 && on(w, "ipaddr:vip2")[0] !== "cmnode2", 1000, "vip2 off the standby node");
+      w.run(w.now + 500); // every slot of cmnode2 has moved (an unstandby racing in-flight starts is a real duplicate)
+      w.command("cmnode1", { op: "unstandby", node: "cmnode2" });
+      until(w, () => on(w, "ipaddr:vip2").join() === "cmnode2", w.checker.bounds.failbackMs + 500, "vip2 back after unstandby");
+      expect(eventsSince(w, 0, "duplicate_holder").map((x) => x.e.message)).toEqual([]);
+      account(w);
+    }
+    for (const seed of seeds(10, 3150)) {
+      const w = world({ file: FILE, test: name2, nodes: 2, seed });
+      w.startAll();
+      w.run(1500);
+      w.cut("cmnode1", "cmnode2"); // no quorum with two nodes: both sides keep or take vip1
+      until(w, () => on(w, "ipaddr:vip1").length === 2, 2000, "vip1 on both sides");
+      const t0 = w.now;
+      w.heal();
+      until(w, () => on(w, "ipaddr:vip1").length === 1, w.checker.bounds.duplicateMs, "one vip1 holder after the heal");
+      expect(eventsSince(w, t0, "duplicate_holder").length).toBeGreaterThan(0);
+      // the winner announces the address again once the loser released it
+      const winner = on(w, "ipaddr:vip1")[0]!;
+      w.run(w.now + 200);
+      expect(w.journal.some((j) => j.at >= t0 && j.node === winner && j.type === "start" && j.reason.includes("announcing again"))).toBe(true);
+      account(w);
+    }
+  });
+
+  const name3 = "Core() starts a failed-back floating IP once on its owner";
+  test(name3, () => {
+    for (const seed of seeds(10, 3200)) {
+      const w = world({ file: FILE, test: name3, nodes: 3, seed });
+      w.startAll();
+      w.run(1500);
+      w.powerOff("cmnode1");
+      w.run(w.now + 1500);
+      const t0 = w.now;
+      w.start("cmnode1");
+      until(w, () => on(w, "ipaddr:vip1").join() === "cmnode1", w.checker.bounds.failbackMs + 500, "failback of vip1");
+      w.run(w.now + 1000);
+      const starts = w.journal.filter((j) => j.at >= t0 && j.node === "cmnode1" && j.type === "start" && j.slot === "ipaddr:vip1@cmnode1");
+      expect(starts.map((j) => j.reason)).toEqual(["failback from cmnode2"]);
+      account(w);
+    }
+  });
+
+  const name4 = "Core() emits one node_alive per peer transition and none about itself";
+  test(name4, () => {
+    for (const seed of seeds(10, 3300)) {
+      const w = world({ file: FILE, test: name4, nodes: 3, seed });
+      w.startAll();
+      w.run(1500);
+      const alive = (t0: number) => eventsSince(w, t0, "node_alive");
+      expect(alive(0).filter((x) => x.e.node === x.node)).toEqual([]);
+      for (const h of w.hosts)
+        for (const p of w.hosts) if (p !== h) expect(alive(0).filter((x) => x.node === h.name && x.e.node === p.name).length).toBe(1);
+      const t0 = w.now;
+      w.kill("cmnode3");
+      w.run(w.now + 100);
+      w.start("cmnode3"); // a quick restart: peers never saw it dead, only a new incarnation
+      w.run(w.now + 1500);
+      for (const n of ["cmnode1", "cmnode2"]) {
+        const about = alive(t0).filter((x) => x.node === n && x.e.node === "cmnode3");
+        expect(about.map((x) => x.e.message)).toEqual([expect.stringContaining("restarted")]);
+      }
+      expect(alive(0).filter((x) => x.e.node === x.node)).toEqual([]);
+      account(w);
+    }
+  });
+});
