@@ -254,12 +254,12 @@ class Server {
     this.log.info(`Control channel on TCP ${bindHost}:${s.tcpport}`);
 
     this.installSignals();
-    // Tick at the heartbeat period; the core decides what is due.
+    // Tick at the heartbeat period (each wake-up costs CPU on every node); the core decides what is due.
     this.timer = setInterval(() => {
       const now = monotonic();
       this.apply(this.core.tick(now));
       this.summarizeRejections(now);
-    }, Math.max(5, Math.floor(s.keepAliveIntervalMs / 2)));
+    }, Math.max(5, s.keepAliveIntervalMs));
     if (s.pingTargets.length > 0) this.pingTimer = setInterval(() => void this.pingTargets(), 1000);
     this.apply(this.core.tick(monotonic()));
   }
