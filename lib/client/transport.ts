@@ -6,10 +6,10 @@
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { createConnection, type Socket } from "node:net";
-import { userInfo } from "node:os";
 import { decodeReply, encodeRequest, frame, FrameReader } from "../wire/control.ts";
 import { parseJson } from "../wire/codec.ts";
 import { AUTH_FAILED, decodeRefusal } from "./protocol.ts";
+import { currentUserName } from "../user.ts";
 
 export interface Endpoint {
   readonly nodename: string;
@@ -109,7 +109,7 @@ function exchange(target: Target, request: Uint8Array, t: Timeouts, decode: (b: 
  * `user@hostname`, what the server logs as "who asked". The login name from the password database,
  * not $USER: a root shell from `su` or `sudo -s` may have no $USER or another user's.
  */
-export function whoAmI(host: string, user: () => string = () => userInfo().username): string {
+export function whoAmI(host: string, user: () => string = currentUserName): string {
   let name = "";
   try {
     name = user();

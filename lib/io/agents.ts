@@ -6,6 +6,7 @@ import { join } from "node:path";
 import type { ApplicationResource, Cluster, FilesystemResource, NodeConfig, Resource, ResourceKind } from "../config/model.ts";
 import type { Action, ActionResult, Slot } from "../core/types.ts";
 import { appendRunLog, describeResult, runShell, type RunResult } from "./runner.ts";
+import { passwdEntry } from "../user.ts";
 
 /** 1.x resource log names in log_dir. */
 export const RESOURCE_LOGS: Readonly<Record<ResourceKind, string>> = {
@@ -87,23 +88,6 @@ export interface DaemonUser {
   readonly homedir: string;
   /** Login shell from the passwd entry; null when unknown. */
   readonly shell: string | null;
-}
-
-/** Fields of the passwd line of `uid`: /etc/passwd, else `getent passwd` (LDAP and other NSS users). */
-function passwdEntry(uid: number, etc: string): string[] | null {
-  try {
-    const local = readFileSync(join(etc, "passwd"), "utf8").split("\n").map((l) => l.split(":")).find((f) => f.length >= 7 && Number(f[2]) === uid && f[2] !== "");
-    if (local !== undefined) return local;
-  } catch {
-    // no readable passwd file: ask NSS
-  }
-  try {
-    const r = Bun.spawnSync(["getent", "passwd", String(uid)], { stdout: "pipe", stderr: "ignore" });
-    const f = r.stdout.toString().trim().split(":");
-    return r.exitCode === 0 && f.length >= 7 ? f : null;
-  } catch {
-    return null;
-  }
 }
 
 /** This process's user. Not os.userInfo(): Bun's reports the name "unknown" when USER is unset (services, cron). */

@@ -7,6 +7,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { statusJsonSchema } from "../../lib/client/render-json.ts";
 
+// The application runs as whoever runs the tests: root uses su, an ordinary user its own login shell.
+// (id, not os.userInfo(): Bun 1.4.5 answers "unknown" for the name when $USER is unset.)
+const APP_USER = `${Bun.spawnSync(["id", "-un"]).stdout.toString().trim()}:${Bun.spawnSync(["id", "-gn"]).stdout.toString().trim()}`;
 const BIN = process.env.DRCM_BIN ?? join(import.meta.dir, "../../dist/drcm");
 const haveBin = existsSync(BIN);
 if (!haveBin) console.log(`client integration: skipped, no drcm binary at ${BIN} (run bun run build or set DRCM_BIN)`);
@@ -31,7 +34,7 @@ dead_time = 600ms
 failback_delay = 1s
 
 [CM_APPLICATIONS]
-app1, root:root, /bin/true, /bin/true, /bin/true
+app1, ${APP_USER}, /bin/true, /bin/true, /bin/true
 
 [CM_NODE]
 nodename = n1

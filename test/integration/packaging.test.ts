@@ -34,8 +34,11 @@ beforeAll(async () => {
     if (f.startsWith("drcm-sysvinit-")) rpms.sysvinit = join(out, f);
     else if (f.startsWith("drcm-")) rpms.main = join(out, f);
   }
-  await $`rpm --root ${rpmRoot} --initdb`.quiet();
-  await $`rpm -i --root ${rpmRoot} --nodeps --noscripts ${rpms.main} ${rpms.sysvinit}`.quiet();
+  // The db inside the root, whoever runs the tests (as an ordinary user rpm defaults to ~/.rpmdb, which
+  // would then show up in the tree compared below).
+  const db = "/var/lib/rpm";
+  await $`rpm --root ${rpmRoot} --dbpath ${db} --initdb`.quiet();
+  await $`rpm -i --root ${rpmRoot} --dbpath ${db} --nodeps --noscripts ${rpms.main} ${rpms.sysvinit}`.quiet();
   await $`${binary} --install --root=${installRoot}`.quiet();
 }, 180_000);
 

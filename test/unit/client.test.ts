@@ -7,7 +7,6 @@ import { resolveNode, resolveResource } from "../../lib/client/resolve.ts";
 import { runCommand, takeOptions, type ClientContext } from "../../lib/client/run.ts";
 import { utcStamp } from "../../lib/client/stamp.ts";
 import { whoAmI, type CallResult, type Caller, type Endpoint } from "../../lib/client/transport.ts";
-import { userInfo } from "node:os";
 import type { ClusterStatus } from "../../lib/core/types.ts";
 import { CLUSTER, NOW, SCENARIOS } from "../fixtures/golden/scenarios.ts";
 
@@ -242,7 +241,15 @@ test("complete() offers commands, then node names or nicknames by position", () 
 });
 
 test("whoAmI() names the real user, not $USER, and falls back to the uid", () => {
-  expect(whoAmI("vm")).toBe(`${userInfo().username}@vm`);
+  // The passwd name of this uid, whatever $USER says (Bun's os.userInfo() says "unknown" without $USER).
+  const real = Bun.spawnSync(["id", "-un"]).stdout.toString().trim();
+  const saved = process.env.USER;
+  delete process.env.USER;
+  try {
+    expect(whoAmI("vm")).toBe(`${real}@vm`);
+  } finally {
+    if (saved !== undefined) process.env.USER = saved;
+  }
   const broken = () => {
     throw new Error("no passwd entry");
   };
