@@ -1,7 +1,12 @@
 // Core driven by hand: the contract with the server (heartbeats, action ids, results, stalls, shutdown).
 import { describe, expect, test } from "bun:test";
+import { beginCall } from "../../lib/core/clock.ts";
 import { Core, slotsOf } from "../../lib/core/node.ts";
+import { receiveHeartbeat } from "../../lib/core/peers.ts";
+import { clearPins } from "../../lib/core/pins.ts";
+import { newState, setSlots } from "../../lib/core/state.ts";
 import type { Action, HeartbeatBody, Step } from "../../lib/core/types.ts";
+import { viewOf } from "../../lib/core/view.ts";
 import { makeCluster } from "../sim/topology.ts";
 
 const hb = (over: Partial<HeartbeatBody> = {}): HeartbeatBody => ({
@@ -252,5 +257,73 @@ describe("Core", () => {
     const bytes = JSON.stringify(body).length;
     console.log(`heartbeat JSON with 63 peers and 192 holds: ${bytes} bytes`);
     expect(bytes).toBeLessThan(30_000);
+  });
+});
+
+// The modules behind the Core facade, driven directly on a CoreState.
+const modCluster = makeCluster({ nodes: 3 });
+const state = (now = 0) => {
+  const s = newState(modCluster, "cmnode1", now, false);
+  setSlots(s, slotsOf(modCluster));
+  return s;
+};
+/** A heartbeat with this cluster's own fingerprint (no config_mismatch event). */
+const ownHb = (over: Partial<HeartbeatBody> = {}): HeartbeatBody => hb({ config: modCluster.fingerprint, ...over });
+
+describe("receiveHeartbeat()", () => {
+  test("receiveHeartbeat() asks for a reconcile on news only, not on a repeated heartbeat", () => {
+    const s = state();
+    expect(receiveHeartbeat(s, "cmnode2", 1, ownHb(), 10)).toBe(true);
+    expect(receiveHeartbeat(s, "cmnode2", 1, ownHb(), 60)).toBe(false);
+    const holding = ownHb({ holds: [{ slot: "ipaddr:vip2@cmnode2", role: "primary", claim: 1, heldMs: 5 }] });
+    expect(receiveHeartbeat(s, "cmnode2", 1, holding, 110)).toBe(true);
+    expect(s.seenClaim.get("ipaddr:vip2@cmnode2")).toBe(1);
+  });
+
+  test("receiveHeartbeat() ignores a sender that is not a peer", () => {
+    const s = state();
+    expect(receiveHeartbeat(s, "stranger", 1, ownHb(), 10)).toBe(false);
+    expect(s.peers.has("stranger")).toBe(false);
+  });
+
+  test("receiveHeartbeat() forgets a move to a peer whose daemon restarted", () => {
+    const s = state();
+    receiveHeartbeat(s, "cmnode2", 1, ownHb(), 10);
+    s.pins.set("ipaddr:vip1", { node: "cmnode2", base: new Map(), since: 10, reached: false });
+    receiveHeartbeat(s, "cmnode2", 2, ownHb(), 60);
+    expect(s.pins.size).toBe(0);
+    expect(s.peers.get("cmnode2")!.restarted).toBe(2);
+  });
+});
+
+describe("beginCall()", () => {
+  test("beginCall() never lets the core's time run backwards", () => {
+    const s = state(1000);
+    expect(beginCall(s, 1010)).toBe(1010);
+    expect(beginCall(s, 500)).toBe(1010);
+    expect(beginCall(s, 520)).toBe(1030);
+  });
+
+  test("beginCall() gives live peers a fresh grace after a local stall and logs it", () => {
+    const s = state(0);
+    receiveHeartbeat(s, "cmnode2", 1, ownHb(), 0);
+    const t = beginCall(s, 3000);
+    expect(s.peers.get("cmnode2")!.lastDirect).toBe(t);
+    expect(s.holdOffUntil).toBe(t + 2 * modCluster.server.keepAliveIntervalMs);
+    expect(s.out.events.map((e) => e.type)).toEqual(["local_stall"]);
+  });
+});
+
+describe("clearPins()", () => {
+  test("clearPins() ends a move that its target never acted on within 2 x dead_time + the action timeout", () => {
+    const s = state(0);
+    s.ready = true;
+    for (const p of ["cmnode2", "cmnode3"]) receiveHeartbeat(s, p, 1, ownHb(), 0);
+    s.pins.set("ipaddr:vip1", { node: "cmnode2", base: new Map(), since: 0, reached: false });
+    const limit = 2 * modCluster.server.deadTimeMs + modCluster.server.actionTimeoutMs.ipaddr;
+    expect(clearPins(s, viewOf(s, 10), 10)).toBe(false);
+    for (const p of ["cmnode2", "cmnode3"]) receiveHeartbeat(s, p, 1, ownHb(), limit);
+    expect(clearPins(s, viewOf(s, limit + 1), limit + 1)).toBe(true);
+    expect(s.pins.size).toBe(0);
   });
 });

@@ -1,0 +1,94 @@
+// Asking the agents to act on a slot, and what holding or letting go of a slot means here.
+import { beatNow, checkMs, emit, seeClaim, type CoreState, type Pending } from "./state.ts";
+import type { Action, Slot } from "./types.ts";
+
+type SlotAction = "start" | "stop" | "watch" | "probe";
+
+/** Start, stop or check a slot, unless the same resource already runs here for another slot. */
+export function issue(s: CoreState, slot: Slot, type: SlotAction, reason: string, t: number, cleanup = false): void {
+  const id = slot.id;
+  if (type === "start") {
+    const claim = (s.seenClaim.get(id) ?? 0) + 1;
+    if (sharedOnNode(s, slot)) {
+      // The same resource already runs here for another slot: hold this one too without a second start.
+      acquired(s, slot, claim, reason, t);
+      return;
+    }
+    push(s, slot, type, reason, claim, cleanup);
+    return;
+  }
+  if (type === "stop" && sharedOnNode(s, slot) && !cleanup) {
+    // Another slot of the same resource still wants it here: release this slot without stopping it.
+    released(s, slot, reason);
+    return;
+  }
+  if (type === "watch") s.nextWatch.set(id, t + checkMs(s, slot));
+  push(s, slot, type, reason, 0, cleanup);
+}
+
+/** Hands the action to the agents and remembers what it was for. */
+export function push(s: CoreState, slot: Slot, type: SlotAction, reason: string, claim: number, cleanup: boolean): void {
+  const action: Action = { id: s.nextActionId++, type, slot: slot.id, reason };
+  const pending: Pending = { action, claim, cleanup };
+  s.pendingById.set(action.id, pending);
+  s.inflight.set(slot.id, pending);
+  s.out.actions.push(action);
+}
+
+/** A non-exclusive resource held here through another slot (a service primary here and backup of a peer). */
+function sharedOnNode(s: CoreState, slot: Slot): boolean {
+  if (slot.exclusive) return false;
+  for (const [id] of s.holds) {
+    if (id === slot.id) continue;
+    const other = s.slotById.get(id);
+    if (other && other.resource === slot.resource && !s.shutdownStops.has(id)) return true;
+  }
+  return false;
+}
+
+/** At start-up: ask what an earlier run left on this host, before taking anything. */
+export function issueProbes(s: CoreState): void {
+  s.probesIssued = true;
+  const seen = new Set<string>();
+  for (const slot of s.slots) {
+    if (!slot.candidates.includes(s.self) || seen.has(slot.id)) continue;
+    seen.add(slot.id);
+    s.probing.add(slot.id);
+    push(s, slot, "probe", "start-up: is it still here from an earlier run?", 0, false);
+  }
+}
+
+export function acquired(s: CoreState, slot: Slot, claim: number, reason: string, t: number): void {
+  const had = s.holds.get(slot.id);
+  s.holds.set(slot.id, { claim, since: had?.since ?? t });
+  seeClaim(s, slot.id, claim);
+  s.waitingSince.delete(slot.id);
+  s.lastElsewhere.delete(slot.id);
+  if (!s.nextWatch.has(slot.id) || !had) s.nextWatch.set(slot.id, t + checkMs(s, slot));
+  beatNow(s); // tell peers now: the old holder releases on this
+  if (had && had.claim > 0) return; // a restart in place or a re-announce, not a new acquisition
+  const backup = slot.owner !== s.self;
+  const type = backup ? "takeover" : reason.startsWith("failback") ? "failback" : "acquire";
+  const message = backup
+    ? `${reason.startsWith("node ") ? `Node ${reason.slice(5)}, t` : "T"}aking over ${slot.resource} from ${slot.owner} on ${s.self}${reason.startsWith("node ") ? "" : ` (${reason})`}`
+    : type === "failback"
+      ? `${slot.resource} is back on its primary ${s.self} (${reason})`
+      : `${slot.resource} started on ${s.self} (${reason})`;
+  emit(s, { type, node: s.self, slot: slot.id, resource: slot.resource, message });
+}
+
+export function released(s: CoreState, slot: Slot, reason: string): void {
+  forget(s, slot.id);
+  beatNow(s);
+  emit(s, { type: "release", node: s.self, slot: slot.id, resource: slot.resource, message: `Released ${slot.resource} on ${s.self} (${reason})` });
+}
+
+/** Drops everything kept about holding a slot here. */
+export function forget(s: CoreState, id: string): void {
+  s.holds.delete(id);
+  s.nextWatch.delete(id);
+  s.lastWatch.delete(id);
+  s.reannounce.delete(id);
+  s.waitingSince.delete(id);
+  s.plannedOverlap.delete(id);
+}

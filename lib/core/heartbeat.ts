@@ -1,0 +1,57 @@
+// What leaves at the end of every call: the heartbeat when one is due, then the Step.
+import { isDirectlyAlive } from "./membership.ts";
+import { deadTimeMs, emptyOutput, intervalMs, slotOf, type CoreState } from "./state.ts";
+import type { Action, ClusterEvent, HeartbeatBody, Hold, Outgoing, Step } from "./types.ts";
+import { stableSet } from "./view.ts";
+
+function buildHeartbeat(s: CoreState, t: number): HeartbeatBody {
+  const alive: string[] = [];
+  const heard: number[] = [];
+  for (const p of s.peers.values()) {
+    if (isDirectlyAlive(p, t, deadTimeMs(s))) {
+      alive.push(p.name);
+      heard.push(t - p.lastDirect!);
+    }
+  }
+  const holds: Hold[] = [];
+  for (const [id, h] of s.holds) {
+    const slot = slotOf(s, id);
+    holds.push({ slot: id, role: slot?.owner === s.self ? "primary" : "backup", claim: h.claim, heldMs: t - h.since });
+  }
+  return {
+    kind: "heartbeat",
+    config: s.cluster.fingerprint,
+    active: s.cfg.active,
+    standby: s.standby,
+    ready: s.ready,
+    leaving: s.stopping,
+    quorum: s.quorum,
+    pingOk: s.pingOk,
+    alive,
+    heard,
+    stable: [...stableSet(s, t)],
+    holds,
+    failed: [...s.failed],
+    uptimeMs: t - s.startedAt,
+  };
+}
+
+/** Ends a call: adds the heartbeat when one is due and hands out what the call produced. */
+export function finishCall(s: CoreState, t: number): Step {
+  // A timer that fires a little early must not skip a beat: the server ticks once per interval.
+  if (t - s.lastBeat >= intervalMs(s) * 0.8) {
+    s.lastBeat = t;
+    const body = buildHeartbeat(s, t);
+    for (const name of s.peers.keys()) s.out.send.push({ to: name, body });
+  }
+  const o = s.out;
+  s.out = emptyOutput();
+  const step: { send: Outgoing[]; actions: Action[]; events: ClusterEvent[]; reloadRequested?: boolean; rejected?: string } = {
+    send: o.send,
+    actions: o.actions,
+    events: o.events,
+  };
+  if (o.reload) step.reloadRequested = true;
+  if (o.rejected !== undefined) step.rejected = o.rejected;
+  return step;
+}

@@ -1,0 +1,84 @@
+// A peer's heartbeat arrives: what it says about the peer, about the peers it hears, and about who holds what.
+import { isAlive } from "./membership.ts";
+import { deadTimeMs, emit, seeClaim, type CoreState, type PeerFacts } from "./state.ts";
+import type { HeartbeatBody } from "./types.ts";
+
+export const EMPTY_FACTS: PeerFacts = { failed: new Set(), stable: new Set(), holds: new Map() };
+
+/**
+ * Takes in a peer's heartbeat. Returns true when it changed something placement reads (the caller then
+ * reconciles); most heartbeats repeat the last one.
+ */
+export function receiveHeartbeat(s: CoreState, from: string, incarnation: number, body: HeartbeatBody, t: number): boolean {
+  const p = s.peers.get(from);
+  if (!p) return false;
+  const wasAlive = isAlive(p, t, deadTimeMs(s));
+  if (p.incarnation !== null && p.incarnation !== incarnation) {
+    // A new daemon: what we knew of its holds and its stability belongs to the old one.
+    p.hb = null;
+    p.stableSince = null;
+    // Reported once by observe(), as this peer's one node_alive for the new daemon.
+    p.restarted = incarnation;
+    // The new daemon forgot any move to it (pins live in memory): forget it here too, so all nodes agree.
+    for (const [rid, pin] of s.pins) if (pin.node === p.name) s.pins.delete(rid);
+  }
+  const prev = p.hb;
+  p.incarnation = incarnation;
+  p.lastDirect = t;
+  p.hb = body;
+  const relevant = prev === null || !wasAlive || heartbeatChanged(prev, body);
+  if (relevant || !sameList(prev.stable, body.stable)) s.facts.set(p.name, factsOf(body));
+  relay(s, body, t);
+  for (const h of body.holds) {
+    seeClaim(s, h.slot, h.claim);
+    if (relevant && !s.holds.has(h.slot)) s.lastElsewhere.set(h.slot, p.name);
+  }
+  if (body.config !== s.cluster.fingerprint) {
+    if (p.shownConfig !== body.config) {
+      p.shownConfig = body.config;
+      emit(s, {
+        type: "config_mismatch",
+        node: p.name,
+        message: `Node ${p.name} runs a different config (fingerprint ${body.config.slice(0, 12)}, ours ${s.cluster.fingerprint.slice(0, 12)}); placement uses ours`,
+      });
+    }
+  } else p.shownConfig = null;
+  return relevant;
+}
+
+/** One-hop relay: a peer that heard X recently is evidence that X is up. */
+function relay(s: CoreState, body: HeartbeatBody, t: number): void {
+  const heard = body.heard;
+  if (!heard || heard.length !== body.alive.length) return;
+  for (let i = 0; i < body.alive.length; i++) {
+    const name = body.alive[i]!;
+    const q = s.peers.get(name);
+    const age = heard[i]!;
+    if (!q || !(age >= 0) || age >= deadTimeMs(s)) continue;
+    // A peer that left or restarted is only believed when heard directly.
+    if (q.hb === null || q.hb.leaving) continue;
+    const at = t - age;
+    if (q.lastIndirect === null || at > q.lastIndirect) q.lastIndirect = at;
+  }
+}
+
+function factsOf(hb: HeartbeatBody): PeerFacts {
+  return { failed: new Set(hb.failed), stable: new Set(hb.stable), holds: new Map(hb.holds.map((h) => [h.slot, h.claim])) };
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Did anything placement reads change? (Most heartbeats repeat the last one: skip the reconcile.) */
+function heartbeatChanged(a: HeartbeatBody, b: HeartbeatBody): boolean {
+  if (a.ready !== b.ready || a.leaving !== b.leaving || a.active !== b.active || a.standby !== b.standby) return true;
+  if (a.quorum !== b.quorum || a.pingOk !== b.pingOk) return true;
+  // `alive` and `stable` only matter at the next tick (liveness is judged on time; failback waits anyway).
+  if (!sameList(a.failed, b.failed)) return true;
+  if (a.holds.length !== b.holds.length) return true;
+  for (let i = 0; i < a.holds.length; i++) if (a.holds[i]!.slot !== b.holds[i]!.slot || a.holds[i]!.claim !== b.holds[i]!.claim) return true;
+  return false;
+}

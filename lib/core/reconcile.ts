@@ -1,0 +1,178 @@
+// Reconcile: after every input, compare where placement wants each slot with what this node holds, and act.
+import { issue } from "./actions.ts";
+import { fenceGate } from "./fencing.ts";
+import { peerState } from "./membership.ts";
+import { observe } from "./observe.ts";
+import { clearPins } from "./pins.ts";
+import { place, type View } from "./placement.ts";
+import { reconcileShutdown } from "./shutdown.ts";
+import { deadTimeMs, emit, isConfigActive, START_RANK, type CoreState, type HeldSlot } from "./state.ts";
+import type { Slot } from "./types.ts";
+import { viewOf } from "./view.ts";
+import { maybeWatch } from "./watches.ts";
+
+export function settle(s: CoreState, t: number): void {
+  observe(s, t);
+  if (s.stopping) {
+    reconcileShutdown(s);
+    return;
+  }
+  if (!s.ready) return;
+  if (t < s.holdOffUntil) return;
+  let view = viewOf(s, t);
+  if (clearPins(s, view, t)) view = viewOf(s, t);
+  for (const [id, slot] of s.orphans) {
+    if (s.inflight.has(id)) continue;
+    if (s.holds.has(id)) issue(s, slot, "stop", "removed from the config", t);
+    else s.orphans.delete(id);
+  }
+  for (const slot of s.slots) reconcileSlot(s, slot, view, t);
+}
+
+function reconcileSlot(s: CoreState, slot: Slot, view: View, t: number): void {
+  const id = slot.id;
+  const held = s.holds.get(id);
+  if (!held && !s.inflight.has(id) && !slot.candidates.includes(s.self)) return; // not ours to run
+  const selfView = view.nodes.get(s.self)!;
+  const pl = place(slot, view);
+  let desired = pl.desired;
+  // The claim winner of a duplicate always wins: a node that another eligible node outclaims releases,
+  // whatever its own placement says (views and pins can differ for a while; claims cannot).
+  if (desired === s.self && held && pl.current !== null && pl.current !== s.self) desired = pl.current;
+  if (held && slot.exclusive) noteDuplicates(s, slot, held, view, desired);
+  if (s.inflight.has(id)) return;
+  if (desired === s.self) {
+    s.waitingSince.delete(id);
+    if (!held) {
+      if ((s.notBefore.get(id) ?? 0) > t) return;
+      if (slot.kind === "crontab" && otherHolder(s, slot, view, true)) return; // released before it starts here
+      if (startBlocked(s, slot)) return;
+      if (!fenceGate(s, slot, view, t)) return;
+      // Make-before-break: whoever holds it now is the planned overlap, not a duplicate to report.
+      const from = [...view.nodes].filter(([name, n]) => name !== s.self && n.alive && n.holds.has(id)).map(([name]) => name);
+      if (from.length > 0) s.plannedOverlap.set(id, new Set(from));
+      else s.plannedOverlap.delete(id);
+      issue(s, slot, "start", startReason(s, slot, view, t), t);
+      return;
+    }
+    if (held.claim === 0) {
+      // A leftover found by the start-up probe: take a real claim (and re-announce an IP).
+      if (!fenceGate(s, slot, view, t)) return;
+      issue(s, slot, "start", "found running at start-up, taking a claim", t);
+      return;
+    }
+    if (s.reannounce.has(id) && !otherHolder(s, slot, view, false)) {
+      s.reannounce.delete(id);
+      issue(s, slot, "start", "duplicate resolved, announcing again", t);
+      return;
+    }
+    maybeWatch(s, slot, t);
+    return;
+  }
+  if (!held) {
+    s.waitingSince.delete(id);
+    return;
+  }
+  let stopNow = slot.kind === "crontab" || desired === null;
+  let why = desired === null ? "no eligible node" : `moving to ${desired}`;
+  if (!stopNow && view.nodes.get(desired!)?.holds.has(id)) stopNow = true;
+  if (!stopNow && slot.exclusive && !(selfView.quorum && selfView.pingOk !== false)) {
+    stopNow = true;
+    why = "no quorum";
+  }
+  if (!stopNow) {
+    const since = s.waitingSince.get(id) ?? t;
+    s.waitingSince.set(id, since);
+    if (t - since >= 2 * deadTimeMs(s)) {
+      stopNow = true;
+      why = `${desired} did not take it over within ${2 * deadTimeMs(s)} ms`;
+    }
+  }
+  if (stopNow && (s.notBefore.get(id) ?? 0) <= t && !stopBlocked(s, slot)) {
+    issue(s, slot, "stop", why, t);
+    return;
+  }
+  maybeWatch(s, slot, t);
+}
+
+/** Another node (alive, or leaving but still heard) says it holds the slot. */
+function otherHolder(s: CoreState, slot: Slot, view: View, includeLeaving: boolean): boolean {
+  for (const [name, n] of view.nodes) {
+    if (name === s.self || !n.holds.has(slot.id)) continue;
+    if (n.alive) return true;
+    if (includeLeaving && n.leaving) {
+      const p = s.peers.get(name);
+      if (p && p.lastDirect !== null && s.lastCall - p.lastDirect < deadTimeMs(s)) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Two holders of an exclusive slot. A planned overlap (make-before-break: this node started it while the
+ * other held it, or this node was already handing it to the other) is no duplicate: it is not reported
+ * and needs no re-announce. An unplanned one (a healed partition, a stale restart, a resumed node) is
+ * reported once, and the winner announces the resource again once the loser has released it.
+ */
+function noteDuplicates(s: CoreState, slot: Slot, held: HeldSlot, view: View, desired: string | null): void {
+  for (const name of slot.candidates) {
+    const n = view.nodes.get(name);
+    if (name === s.self || !n) continue;
+    const key = `${slot.id} ${name}`;
+    const claim = n.alive ? n.holds.get(slot.id) : undefined;
+    if (claim === undefined) {
+      s.dupShown.delete(key);
+      s.plannedOverlap.get(slot.id)?.delete(name);
+      continue;
+    }
+    const wins = claim < held.claim || (claim === held.claim && slot.candidates.indexOf(s.self) < slot.candidates.indexOf(name));
+    const planned = wins ? (s.plannedOverlap.get(slot.id)?.has(name) ?? false) : s.waitingSince.has(slot.id) && desired === name;
+    if (!s.dupShown.has(key)) {
+      s.dupShown.add(key);
+      if (!planned)
+        emit(s, {
+          type: "duplicate_holder",
+          node: name,
+          slot: slot.id,
+          resource: slot.resource,
+          message: `${slot.resource} is held by ${s.self} (claim ${held.claim}) and by ${name} (claim ${claim}): the lower claim releases it`,
+        });
+    }
+    if (wins && !planned) s.reannounce.add(slot.id);
+  }
+}
+
+/** Start order on a node: a kind waits while an earlier kind is still starting here. */
+function startBlocked(s: CoreState, slot: Slot): boolean {
+  return inflightOfRank(s, "start", (rank) => rank < START_RANK[slot.kind]);
+}
+
+/** Stop order: reverse of start. */
+function stopBlocked(s: CoreState, slot: Slot): boolean {
+  return inflightOfRank(s, "stop", (rank) => rank > START_RANK[slot.kind]);
+}
+
+/** A start (or stop) in flight here of a kind whose rank matches. */
+function inflightOfRank(s: CoreState, type: "start" | "stop", matches: (rank: number) => boolean): boolean {
+  for (const p of s.inflight.values()) {
+    if (p.action.type === "fence" || p.action.type !== type) continue;
+    const other = s.slotById.get(p.action.slot);
+    if (other && matches(START_RANK[other.kind])) return true;
+  }
+  return false;
+}
+
+/** Why this node starts the slot: the words of its takeover, failback or acquire event. */
+function startReason(s: CoreState, slot: Slot, view: View, t: number): string {
+  if (slot.owner === s.self) {
+    const other = [...view.nodes].find(([name, n]) => name !== s.self && n.alive && n.holds.has(slot.id));
+    if (other) return `failback from ${other[0]}`;
+    // Break-before-make (crontabs): the backup released first, but it is a failback all the same.
+    const last = s.lastElsewhere.get(slot.id);
+    return last !== undefined ? `failback from ${last}` : "primary";
+  }
+  const owner = s.peers.get(slot.owner);
+  const ownerState = owner ? peerState(owner, t, deadTimeMs(s), isConfigActive(s, slot.owner)) : "dead";
+  if (s.pins.get(slot.resource)?.node === s.self) return "moved by operator";
+  return `node ${slot.owner} is ${ownerState}`;
+}

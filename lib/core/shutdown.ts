@@ -1,0 +1,47 @@
+// Graceful stop: what is stopped (in reverse start order) and what keep_* leaves running.
+import { forget, push } from "./actions.ts";
+import { beatNow, START_RANK, slotOf, type CoreState } from "./state.ts";
+
+/** Marks a held (or starting) slot to be stopped before the daemon exits, unless keep_* keeps it. */
+export function planShutdownStop(s: CoreState, id: string): void {
+  const slot = slotOf(s, id);
+  if (!slot) return;
+  const keep =
+    (slot.kind === "service" && s.cfg.keepServices) ||
+    (slot.kind === "application" && s.cfg.keepApplications) ||
+    (slot.kind === "filesystem" && s.cfg.keepFilesystems);
+  if (!slot.exclusive && keep && slot.owner === s.self) {
+    s.kept.add(slot.resource);
+    forget(s, id); // keep_*: its own primary stays running after the daemon stops
+    return;
+  }
+  s.shutdownStops.add(id);
+}
+
+export function reconcileShutdown(s: CoreState): void {
+  for (const id of [...s.shutdownStops]) {
+    if (s.inflight.has(id)) continue;
+    if (!s.holds.has(id)) {
+      s.shutdownStops.delete(id);
+      continue;
+    }
+    const slot = slotOf(s, id)!;
+    if (s.kept.has(slot.resource)) {
+      // The same service also runs here as this node's own kept primary: forget the backup slot, stop nothing.
+      forget(s, id);
+      s.shutdownStops.delete(id);
+      continue;
+    }
+    const later = [...s.shutdownStops].some((o) => {
+      const other = slotOf(s, o);
+      return other !== undefined && START_RANK[other.kind] > START_RANK[slot.kind];
+    });
+    if (later) continue;
+    push(s, slot, "stop", "shutting down", 0, false);
+  }
+  const busy = [...s.inflight.values()].some((p) => p.action.type === "start" || p.action.type === "stop");
+  if (!s.stopped && s.shutdownStops.size === 0 && !busy) {
+    s.stopped = true;
+    beatNow(s); // final leaving heartbeat with nothing held
+  }
+}

@@ -1,0 +1,49 @@
+// The view placement reads: this node and every peer as this node sees them now.
+import { isAlive } from "./membership.ts";
+import { EMPTY_FACTS } from "./peers.ts";
+import type { NodeView, View } from "./placement.ts";
+import { deadTimeMs, isConfigActive, type CoreState } from "./state.ts";
+
+/** Peers seen alive and ready for failback_delay: a returning owner may take its resources back. */
+export function stableSet(s: CoreState, t: number): Set<string> {
+  const out = new Set<string>();
+  for (const p of s.peers.values()) if (p.stableSince !== null && t - p.stableSince >= s.cluster.server.failbackDelayMs) out.add(p.name);
+  return out;
+}
+
+export function viewOf(s: CoreState, t: number): View {
+  const nodes = new Map<string, NodeView>();
+  const holds = new Map<string, number>();
+  for (const [id, h] of s.holds) holds.set(id, h.claim);
+  nodes.set(s.self, {
+    alive: !s.stopping,
+    leaving: s.stopping,
+    ready: s.ready,
+    active: s.cfg.active,
+    standby: s.standby,
+    quorum: s.quorum,
+    pingOk: s.pingOk,
+    failed: s.failed,
+    stable: stableSet(s, t),
+    holds,
+  });
+  for (const p of s.peers.values()) {
+    const hb = p.hb;
+    const f = s.facts.get(p.name) ?? EMPTY_FACTS;
+    nodes.set(p.name, {
+      alive: hb !== null && isAlive(p, t, deadTimeMs(s)),
+      leaving: hb?.leaving ?? false,
+      ready: hb?.ready ?? false,
+      active: (hb?.active ?? false) && isConfigActive(s, p.name),
+      standby: hb?.standby ?? false,
+      quorum: hb?.quorum ?? false,
+      pingOk: hb?.pingOk ?? null,
+      failed: f.failed,
+      stable: f.stable,
+      holds: f.holds,
+    });
+  }
+  const pins = new Map<string, string>();
+  for (const [rid, pin] of s.pins) pins.set(rid, pin.node);
+  return { nodes, autoFailback: s.cluster.server.autoFailback, pins };
+}
