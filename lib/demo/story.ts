@@ -153,7 +153,13 @@ export class Story {
       50,
     );
     if (backMs < 0) return this.fail("node1 did not get ledger and jobs back within 20 s");
-    ui.step(`Failback: ledger and jobs back on node1 ${ms(performance.now() - t1)} after its restart (failback_delay ${L.failbackMs} ms); node2 released them`);
+    const total = performance.now() - t1;
+    ui.step(`Failback: ledger and jobs back on node1 ${ms(total)} after its restart; node2 released them`);
+    ui.note(
+      `that is ${ms(rejoinMs)} to rejoin, failback_delay ${L.failbackMs} ms of node1 being stable in node2's view, ` +
+        `then ${ms(Math.max(0, total - rejoinMs - L.failbackMs))} for the move itself and for this demo seeing it (it asks every node through the client, a new process each time) — ` +
+        `ledger moves make-before-break (node1 starts it, node2 then stops its copy), jobs break-before-make (no cron job runs twice); the daemons' own log lines carry the exact times`,
+    );
     ui.note(`http://${n1.ip}:${L.ledgerPort}/ -> "${(await c.http("ledger", n1.name)) ?? "no answer"}"; http://${n2.ip}:${L.ledgerPort}/ -> no answer`);
     await this.reportOutage(e1, "restart and failback");
     let final = "";
@@ -173,7 +179,7 @@ export class Story {
           `  ${drcm} --client --config-file=${L.configFile} --node=node2        (interactive console)`,
           `  tail -f ${join(L.dir, "log", "drcm-node1.log")}`,
           "Stop it and remove everything:",
-          `  kill ${pids.join(" ")}; sleep 3; kill $(cat ${join(L.dir, "run")}/*.pid) 2>/dev/null; rm -rf ${L.dir}`,
+          `  kill ${pids.join(" ")}; sleep 3; kill $(cat ${join(L.dir, "run")}/*.pid 2>/dev/null) 2>/dev/null; rm -rf ${L.dir}`,
           "",
         ].join("\n"),
       );
