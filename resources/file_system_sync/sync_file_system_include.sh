@@ -8,11 +8,12 @@
 # the failback flag FLAGdir/<SERVICENAME>_failback_sync_flag (and copies it to the primary when
 # that answers), so that its changes are not overwritten later.
 # Failback: while the flag is fresh (younger than MAXHOURS) the primary does not push; the backup
-# copies its data back to the primary (a full sync while failback is pending, then, once the
-# cluster is HEALTHY again, a catch-up copy that never deletes or overwrites newer files on the
-# primary) and removes the flag on both nodes. From then on the primary pushes again.
+# syncs its data back to the primary (deletions included, but keeping what the primary changed
+# after the flag's stamp, see below) and, once the cluster is HEALTHY, removes the flag on both
+# nodes. From then on the primary pushes again.
 #
-# Variables (1.x names and defaults unless said): LOGdir=/var/log/drcm, VARdir=/var/run/drcm (locks),
+# Variables (1.x names and defaults unless said): LOGdir=/var/log/drcm, VARdir=/var/run/drcm (locks;
+# created when missing, /var/run is a tmpfs: a non-root BACKUP_USER needs it writable or another VARdir),
 # FLAGdir=/var/lib/drcm (new: 1.x kept the flag in /var/run, lost at reboot), RYSNC=rsync, SSH=ssh,
 # SSHargs (new: ssh options, e.g. "-i KEY -o BatchMode=yes"), SCP=scp, PING=ping, PINGcount=15,
 # RYSNCargs, RYSNCcopyargs, MINold=45, MAXHOURS=1, CLUSTER_BACKUP_USER (overrides BACKUP_USER).
@@ -203,19 +204,19 @@ if ! peer_answers_ping; then
   sync_say "ERROR - The primary node $PEER does not answer ping: no failback sync"
   exit 1
 fi
-# Failback is done when the cluster is HEALTHY: this node no longer serves the file systems, the
-# primary does, and may already have new files. So the full sync back (mirror entries delete) runs
-# only while the primary is not serving yet; afterwards only the catch-up copy, which never
-# deletes or overwrites a newer file on the primary.
+# Failback sync. The flag's stamp is this node's last failed-over run: until then it served the
+# file systems, so its tree is the truth for everything older; anything the primary changed after
+# that stamp was written by the returning primary and is kept. Every run while the flag is fresh
+# copies with --update (never overwrites a file that is newer on the primary) and, for RsyncMirror
+# entries, deletes on the primary what was deleted here except what the primary changed since the
+# stamp (checked there, at deletion). So it does not matter whether this node first sees the
+# primary before or after the cluster is HEALTHY again: deletions made here during the failover
+# stay deleted, and new files of the returning primary stay. Once HEALTHY, the flag is removed
+# after a successful run and the primary pushes again.
 healthy=0
 cluster_is_healthy && healthy=1
-case "$flag" in *synced*) SYNC_CATCHUP=1 ;; esac
-[ "$healthy" = "1" ] && SYNC_CATCHUP=1
-if [ "$SYNC_CATCHUP" = "1" ]; then
-  sync_say "Failback catch-up copy of $SERVICENAME to the primary node $PEER"
-else
-  sync_say "Failback sync of $SERVICENAME to the primary node $PEER"
-fi
+SYNC_FAILBACK_SINCE="${flag%% *}"
+sync_say "Failback sync of $SERVICENAME to the primary node $PEER (keeping what the primary changed since $(date -d "@$SYNC_FAILBACK_SINCE" '+%b %d %H:%M:%S'))"
 run_sync_list
 if [ "$SYNC_ERRORS" -ne 0 ]; then
   sync_say "Failback sync had $SYNC_ERRORS errors: flag kept, retrying next run"
@@ -225,8 +226,7 @@ if [ "$healthy" = "1" ]; then
   remove_flags
   sync_say "Failback sync of $SERVICENAME done: flag removed, the primary resumes syncing"
 else
-  # Keep the stamp (the flag still ages out after MAXHOURS); later runs only catch up.
-  echo "${flag%% *} synced" >"$FLAGfile"
-  sync_say "Failback not complete yet (cluster not HEALTHY): flag kept, catching up next run"
+  # The flag keeps its stamp (it still ages out after MAXHOURS): the next runs sync again.
+  sync_say "Failback not complete yet (cluster not HEALTHY): flag kept, syncing again next run"
 fi
 exit 0

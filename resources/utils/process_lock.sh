@@ -1,9 +1,13 @@
 #!/bin/bash
 # process_lock.sh: one-at-a-time locking for cron jobs (sourced, not run). The caller sets LOCKfile.
 #
-#   LockFileCheck [MIN]        take the lock or exit 1 (MIN: minutes after which a holder is reported as hung)
+#   LockFileCheck [MIN]        take the lock, or exit 1 when another process holds it (MIN: minutes after
+#                              which a holder is reported as hung), or exit 2 when the lock file cannot
+#                              be created (message with the path and the reason on stderr)
 #   SimpleLockFileCheck [MIN]  the same (1.x had a variant without the pid check; both are one thing now)
-#   CreateLockFile             take the lock (return 1 if another process holds it); no-op if we hold it
+#   CreateLockFile             take the lock (return 1 if another process holds it, 2 if the file cannot
+#                              be created); no-op if we hold it. A missing lock directory is created:
+#                              /var/run is a tmpfs, so e.g. /var/run/drcm is gone after a reboot
 #   RemoveLockFile             release it
 #
 # 1.x wrote hostname:pid into the file and checked it later: two jobs starting together could both
@@ -23,11 +27,24 @@ CreateLockFile() {
     echo "ERROR - LOCKfile is not set before CreateLockFile" >&2
     return 1
   fi
-  mkdir -p "$(dirname "$LOCKfile")" 2>/dev/null
-  local fd
-  if ! exec {fd}>>"$LOCKfile"; then
-    echo "ERROR - Cannot open lock file $LOCKfile" >&2
-    return 1
+  local fd err dir
+  dir=$(dirname "$LOCKfile")
+  if [ -e "$dir" ] && [ ! -d "$dir" ]; then
+    echo "ERROR - Cannot create lock file $LOCKfile: $dir is not a directory" >&2
+    return 2
+  fi
+  if [ ! -d "$dir" ] && ! err=$(mkdir -p "$dir" 2>&1); then
+    echo "ERROR - Cannot create the lock directory $dir for $LOCKfile: ${err##*: }" >&2
+    return 2
+  fi
+  # Open in a subshell first: a failed redirection's reason is only on stderr.
+  if ! err=$( { : >>"$LOCKfile"; } 2>&1); then
+    echo "ERROR - Cannot create lock file $LOCKfile: ${err##*: }" >&2
+    return 2
+  fi
+  if ! { exec {fd}>>"$LOCKfile"; } 2>/dev/null; then
+    echo "ERROR - Cannot create lock file $LOCKfile" >&2
+    return 2
   fi
   if ! flock -n "$fd"; then
     exec {fd}>&-
@@ -49,8 +66,11 @@ RemoveLockFile() {
 }
 
 LockFileCheck() {
-  local min="${1:-60}"
-  CreateLockFile && return 0
+  local min="${1:-60}" rc
+  CreateLockFile
+  rc=$?
+  [ "$rc" -eq 0 ] && return 0
+  [ "$rc" -eq 2 ] && exit 2
   local holder started age
   read -r holder started <"$LOCKfile" 2>/dev/null
   started="${started:-$(date +%s)}"

@@ -2,9 +2,10 @@
 // Each node is a namespace (eth0 on a private veth pair) running Debian's sshd with a test host key,
 // inside its own mount namespace where DIR/node is a bind mount of DIR/<node>, so the same paths
 // (/…/node/testfs, the flag dir, locks, logs) hold different data on each node, as on two machines.
-// The cluster state the scripts see comes from a stand-in drcm (cm_stat text and ping per address).
+// The cluster state the scripts see comes from a stand-in drcm (cm_stat text and ping per address):
+// the scripts only read its output, so the real daemon is not needed to test the replication rules.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { CM_STAT_FAILEDOVER, CM_STAT_HEALTHY, FSSYNC, Fixture, ME } from "../unit/utils-fixture.ts";
@@ -58,12 +59,22 @@ function sync(n: Node, script = "sync_testfs.sh"): { code: number; out: string }
   return { code: r.exitCode ?? -1, out: r.stdout.toString() + r.stderr.toString() };
 }
 
-/** name -> content of every file under DIR/<n>/<sub>. */
+/** relative name -> content of every file under DIR/<n>/<sub> (directories end in "/"). */
 function tree(n: Node, sub: string): Record<string, string> {
   const root = data(n, sub);
   const out: Record<string, string> = {};
-  for (const f of readdirSync(root).sort()) out[f] = readFileSync(join(root, f), "utf8");
+  for (const f of (readdirSync(root, { recursive: true }) as string[]).sort()) {
+    const p = join(root, f);
+    out[statSync(p).isDirectory() ? `${f}/` : f] = statSync(p).isDirectory() ? "" : readFileSync(p, "utf8");
+  }
   return out;
+}
+/** Makes every file and directory under DIR/<n>/<sub> look written `ago` seconds ago. */
+function age(n: Node, sub: string, ago: number): void {
+  const root = data(n, sub);
+  const t = Date.now() / 1000 - ago;
+  for (const f of readdirSync(root, { recursive: true }) as string[]) utimesSync(join(root, f), t, t);
+  utimesSync(root, t, t);
 }
 const put = (n: Node, sub: string, name: string, text: string) => writeFileSync(data(n, sub, name), text);
 const flagOf = (n: Node) => data(n, "flags", "testfs_failback_sync_flag");
@@ -222,6 +233,51 @@ describe.skipIf(!canRun)("two-way replication in network namespaces", () => {
     expect(tree("primary", "testfs")).toEqual(all);
     expect(tree("backup", "testfs")).toEqual(all);
     expect(sync("backup").code).toBe(1);
+  }, 120_000);
+
+  test("a deletion made on the backup during a failover stays deleted when the backup first syncs after HEALTHY", () => {
+    // Normal state, both sides equal, the files written well before the failover.
+    fx.cmStat(CM_STAT_HEALTHY);
+    fx.up([NODES.primary, NODES.backup]);
+    mkdirSync(data("primary", "testfs", "sub"), { recursive: true });
+    put("primary", "testfs", "sub/x", "x-old");
+    put("primary", "testfs", "old", "old-1");
+    age("primary", "testfs", 600);
+    expect(sync("primary").code).toBe(0);
+    const before = tree("primary", "testfs");
+    expect(tree("backup", "testfs")).toEqual(before);
+
+    // Failover: the backup serves, deletes a file and a directory, changes and creates files.
+    fx.cmStat(CM_STAT_FAILEDOVER);
+    fx.up([NODES.backup]);
+    rmSync(data("backup", "testfs", "c"));
+    rmSync(data("backup", "testfs", "sub"), { recursive: true });
+    put("backup", "testfs", "b", "b-changed-again-on-backup");
+    put("backup", "testfs", "g", "g-new-on-backup");
+    expect(sync("backup").code).toBe(0);
+
+    // The primary comes back and the cluster is HEALTHY before the backup's next run; the primary
+    // writes at once (a new file, a changed file) and its own sync waits for the backup.
+    fx.cmStat(CM_STAT_HEALTHY);
+    fx.up([NODES.primary, NODES.backup]);
+    put("primary", "testfs", "h", "h-new-on-primary");
+    put("primary", "testfs", "old", "old-changed-on-primary");
+    expect(sync("primary").out).toContain("waiting for the backup node to sync its changes back");
+    expect(existsSync(data("backup", "testfs", "c"))).toBe(false);
+
+    const done = sync("backup");
+    expect(done.out).toContain("Failback sync of testfs done: flag removed");
+    expect(done.code).toBe(0);
+    const expected = { ...before, b: "b-changed-again-on-backup", g: "g-new-on-backup", h: "h-new-on-primary", old: "old-changed-on-primary" };
+    delete (expected as Record<string, string>).c;
+    delete (expected as Record<string, string>)["sub/"];
+    delete (expected as Record<string, string>)["sub/x"];
+    expect(tree("primary", "testfs")).toEqual(expected);
+
+    // The primary pushes again: both sides hold the same, nothing deleted comes back, nothing new is lost.
+    expect(sync("primary").code).toBe(0);
+    expect(tree("primary", "testfs")).toEqual(expected);
+    expect(tree("backup", "testfs")).toEqual(expected);
   }, 120_000);
 
   test("backup_to_shared_storage.sh mirrors and rotates into the storage location over ssh", () => {

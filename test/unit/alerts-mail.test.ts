@@ -37,7 +37,7 @@ test("send_alert mails EMAILlist and TEXTlist, a body file as is, and keeps the 
   expect(send("First").code).toBe(0);
   const second = send("Second");
   expect(second.code).toBe(0);
-  expect(second.out).toContain("Alert not sent: last alert alert was");
+  expect(second.out).toContain("Alert not sent: last alert was");
   expect(fx.mails().slice(before)).toEqual([
     { args: ["-s", "First", "ops@example.com,root"], body: "line 1\nline 2\n" },
     { args: ["-s", "First", "5555555555@vtext.com"], body: "line 1\nline 2\n" },
@@ -46,28 +46,103 @@ test("send_alert mails EMAILlist and TEXTlist, a body file as is, and keeps the 
   writeFileSync(listFile, `export EMAILlist="root"\nexport TEXTlist=""\n`);
 });
 
-test("mail_alert.sh throttles per event kind: a second node_dead waits, a takeover still goes out", () => {
+test("mail_alert.sh throttles per problem: the same node_dead waits, another node's and a takeover still go out", () => {
   const before = fx.mails().length;
   const v = { VARdir: join(fx.dir, "kinds") };
   expect(alert(dead1, v).code).toBe(0);
-  expect(alert({ ...dead1, node: "cmnode3" }, v).out).toContain("Alert not sent: last node_dead alert was");
+  expect(alert(dead1, v).out).toContain("Alert not sent: last node_dead alert for cmnode1 was");
+  expect(alert({ ...dead1, node: "cmnode3" }, v).code).toBe(0);
   expect(alert(takeover, v).code).toBe(0);
-  expect(subjects(before)).toEqual(["[CRITICAL] drcm TEST-CLUSTER: node_dead cmnode1", "[WARNING] drcm TEST-CLUSTER: takeover ipaddr:vip of cmnode1"]);
-  const body = fx.mails().at(-1)!.body;
+  expect(alert(takeover, v).out).toContain("Alert not sent: last takeover alert for cmnode1 of ipaddr:vip was");
+  expect(alert({ ...takeover, resource: "ipaddr:vip2" }, v).code).toBe(0);
+  expect(subjects(before)).toEqual([
+    "[CRITICAL] drcm TEST-CLUSTER: node_dead cmnode1",
+    "[CRITICAL] drcm TEST-CLUSTER: node_dead cmnode3",
+    "[WARNING] drcm TEST-CLUSTER: takeover ipaddr:vip of cmnode1",
+    "[WARNING] drcm TEST-CLUSTER: takeover ipaddr:vip2 of cmnode1",
+  ]);
+  const body = fx.mails().at(-2)!.body;
   expect(body).toContain("Took over ipaddr:vip\n");
   expect(body).toContain("Slot:      ipaddr:vip@cmnode1\n");
   expect(body).toContain("Time:      2024-11-25T18:44:11.000Z\n");
   expect(body).toContain("Reported:  by cmnode2 (config /etc/drcm/cm.cfg)");
 });
 
-test("mail_alert.sh always sends the recovery notice, even right after the same recovery", () => {
+test("mail_alert.sh mails a problem again after its recovery notice, and only that problem", () => {
+  const before = fx.mails().length;
+  const v = { VARdir: join(fx.dir, "reset") };
+  const dead3: ClusterEvent = { ...dead1, node: "cmnode3" };
+  alert(dead1, v);
+  alert(dead3, v);
+  alert(alive1, v);
+  expect(alert(dead1, v).out).toContain("Alert sent: [CRITICAL] drcm TEST-CLUSTER: node_dead cmnode1");
+  expect(alert(dead3, v).out).toContain("Alert not sent: last node_dead alert for cmnode3 was");
+  const failed: ClusterEvent = { type: "resource_failed", node: "cmnode2", resource: "service:httpd", slot: "service:httpd@cmnode2", message: "httpd failed" };
+  const recovered: ClusterEvent = { ...failed, type: "resource_recovered", message: "httpd healthy again" };
+  alert(failed, v);
+  alert(recovered, v);
+  alert(failed, v);
+  expect(subjects(before)).toEqual([
+    "[CRITICAL] drcm TEST-CLUSTER: node_dead cmnode1",
+    "[CRITICAL] drcm TEST-CLUSTER: node_dead cmnode3",
+    "[OK] drcm TEST-CLUSTER: node_alive cmnode1",
+    "[CRITICAL] drcm TEST-CLUSTER: node_dead cmnode1",
+    "[CRITICAL] drcm TEST-CLUSTER: resource_failed service:httpd of cmnode2",
+    "[OK] drcm TEST-CLUSTER: resource_recovered service:httpd of cmnode2",
+    "[CRITICAL] drcm TEST-CLUSTER: resource_failed service:httpd of cmnode2",
+  ]);
+});
+
+test("mail_alert.sh does not stamp the throttle when the mail program fails: the next alert is sent", () => {
+  const failing = fx.exe("badmail2", "#!/bin/bash\ncat >/dev/null\necho 'mail: cannot connect to relay' >&2\nexit 4\n");
+  const v = { VARdir: join(fx.dir, "failstamp") };
+  const r = alert(dead1, { ...v, UNIXMAILPROGRAM: failing });
+  expect(r.code).toBe(1);
+  expect(r.out).toContain(`ERROR - ${failing} failed for: [CRITICAL] drcm TEST-CLUSTER: node_dead cmnode1`);
+  expect(existsSync(join(v.VARdir, "cm_alert.node_dead@cmnode1@.timefile"))).toBe(false);
+  const before = fx.mails().length;
+  const retry = alert(dead1, v);
+  expect(retry.code).toBe(0);
+  expect(subjects(before)).toEqual(["[CRITICAL] drcm TEST-CLUSTER: node_dead cmnode1"]);
+  expect(existsSync(join(v.VARdir, "cm_alert.node_dead@cmnode1@.timefile"))).toBe(true);
+});
+
+test("mail_alert.sh accepts decimal ALERTTIMESPANHOURS and sends despite an invalid one", () => {
+  const before = fx.mails().length;
+  const half = { VARdir: join(fx.dir, "half"), ALERTTIMESPANHOURS: "0.5" };
+  const first = alert(dead1, half);
+  expect(first.out).not.toContain("syntax error");
+  expect(first.code).toBe(0);
+  expect(alert(dead1, half).out).toContain("Alert not sent: last node_dead alert for cmnode1 was 0 seconds ago (ALERTTIMESPANHOURS=0.5)");
+  // Stamped 31 minutes ago: beyond half an hour, so the alert goes out again.
+  writeFileSync(join(half.VARdir, "cm_alert.node_dead@cmnode1@.timefile"), `${Math.floor(Date.now() / 1000) - 31 * 60}\n`);
+  expect(alert(dead1, half).code).toBe(0);
+  const bad = alert(dead3Of("cmnode4"), { VARdir: join(fx.dir, "bad-span"), ALERTTIMESPANHOURS: "four" });
+  expect(bad.code).toBe(0);
+  expect(bad.out).toContain('WARNING - ALERTTIMESPANHOURS "four" is not a number of hours: using the default 4');
+  expect(subjects(before)).toEqual([
+    "[CRITICAL] drcm TEST-CLUSTER: node_dead cmnode1",
+    "[CRITICAL] drcm TEST-CLUSTER: node_dead cmnode1",
+    "[CRITICAL] drcm TEST-CLUSTER: node_dead cmnode4",
+  ]);
+});
+const dead3Of = (node: string): ClusterEvent => ({ ...dead1, node });
+
+test("mail_alert.sh always sends the recovery notice, and node_dead after node_alive is mailed again", () => {
   const before = fx.mails().length;
   const v = { VARdir: join(fx.dir, "recovery") };
   alert(dead1, v);
   alert(alive1, v);
   alert(dead1, v);
   alert(alive1, v);
-  expect(subjects(before)).toEqual(["[CRITICAL] drcm TEST-CLUSTER: node_dead cmnode1", "[OK] drcm TEST-CLUSTER: node_alive cmnode1", "[OK] drcm TEST-CLUSTER: node_alive cmnode1"]);
+  alert(alive1, v);
+  expect(subjects(before)).toEqual([
+    "[CRITICAL] drcm TEST-CLUSTER: node_dead cmnode1",
+    "[OK] drcm TEST-CLUSTER: node_alive cmnode1",
+    "[CRITICAL] drcm TEST-CLUSTER: node_dead cmnode1",
+    "[OK] drcm TEST-CLUSTER: node_alive cmnode1",
+    "[OK] drcm TEST-CLUSTER: node_alive cmnode1",
+  ]);
 });
 
 test("mail_alert.sh with ALERTTIMESPANHOURS=0 sends every alert", () => {

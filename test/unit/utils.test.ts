@@ -1,5 +1,6 @@
 import { afterAll, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CM_STAT_FAILEDOVER, CM_STAT_HEALTHY, Fixture, ME, UTILS } from "./utils-fixture.ts";
 
@@ -71,7 +72,11 @@ test("watch_cluster.sh throttles repeats and sends one recovery notice when HEAL
   fx.cmStat(CM_STAT_HEALTHY);
   fx.run(util("watch_cluster.sh"), ["CL2"], { VARdir: v });
   fx.run(util("watch_cluster.sh"), ["CL2"], { VARdir: v });
-  expect(fx.mails().slice(before).map((m) => m.args[1])).toEqual(["Subject two", "[OK] CM Cluster CL2 is HEALTHY again"]);
+  // Down again within ALERTTIMESPANHOURS: the recovery notice reset the throttle, so this is mailed.
+  fx.cmStat(CM_STAT_FAILEDOVER);
+  fx.run(util("watch_cluster.sh"), ["CL2", "Subject two"], { VARdir: v });
+  fx.cmStat(CM_STAT_HEALTHY);
+  expect(fx.mails().slice(before).map((m) => m.args[1])).toEqual(["Subject two", "[OK] CM Cluster CL2 is HEALTHY again", "Subject two"]);
 });
 
 test("process_lock.sh lets one holder in at a time and leaves no stale lock when the holder is killed", async () => {
@@ -90,6 +95,48 @@ test("process_lock.sh lets one holder in at a time and leaves no stale lock when
   const third = Bun.spawnSync(["bash", "-c", `LOCKfile=${lock}; . ${util("process_lock.sh")}; LockFileCheck 60; echo ran; RemoveLockFile`]);
   expect(third.exitCode).toBe(0);
   expect(third.stdout.toString()).toBe("ran\n");
+});
+
+test("process_lock.sh says it cannot create a lock file, with the path and the reason, and exits 2", () => {
+  const notDir = join(fx.dir, "plain-file");
+  writeFileSync(notDir, "");
+  const lock = join(notDir, "sub", "job.lck");
+  const r = fx.bash(`LOCKfile=${lock}; . ${util("process_lock.sh")}; LockFileCheck 60; echo ran`);
+  expect(r.code).toBe(2);
+  expect(r.out).not.toContain("held by");
+  expect(r.out).toBe(`ERROR - Cannot create the lock directory ${join(notDir, "sub")} for ${lock}: Not a directory\n`);
+  const flat = join(notDir, "job.lck");
+  const r2 = fx.bash(`LOCKfile=${flat}; . ${util("process_lock.sh")}; CreateLockFile; echo "rc=$?"`);
+  expect(r2.out).toContain("rc=2\n");
+  expect(r2.out).toContain(`ERROR - Cannot create lock file ${flat}: ${notDir} is not a directory\n`);
+});
+
+const asNobody = process.getuid?.() === 0 && Bun.which("setpriv") !== null;
+if (!asNobody) console.log("utils.test.ts: not root or no setpriv: the permission-denied lock test runs only as root");
+test.skipIf(!asNobody)("process_lock.sh creates a missing lock directory and names a permission problem", () => {
+  const top = mkdtempSync(join(tmpdir(), `drcm-lock-${process.pid}-`));
+  try {
+    chmodSync(top, 0o755);
+    const ro = join(top, "ro");
+    mkdirSync(ro, { mode: 0o755 });
+    const rw = join(top, "rw");
+    mkdirSync(rw, { mode: 0o777 });
+    chmodSync(rw, 0o777);
+    const run = (lock: string) =>
+      Bun.spawnSync(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "bash", "-c", `LOCKfile=${lock}; . ${util("process_lock.sh")}; LockFileCheck 60; echo ran`], {
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+    const denied = run(join(ro, "job.lck"));
+    expect(denied.exitCode).toBe(2);
+    expect(denied.stderr.toString()).toBe(`ERROR - Cannot create lock file ${join(ro, "job.lck")}: Permission denied\n`);
+    const made = run(join(rw, "run", "drcm", "job.lck"));
+    expect(made.stdout.toString()).toBe("ran\n");
+    expect(made.exitCode).toBe(0);
+    expect(existsSync(join(rw, "run", "drcm", "job.lck"))).toBe(true);
+  } finally {
+    rmSync(top, { recursive: true, force: true });
+  }
 });
 
 test("watch_service.sh runs service.sh watch under a lock that really excludes a second run", async () => {
