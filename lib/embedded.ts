@@ -89,6 +89,8 @@ import f__etc_sysconfig_drcm from "../packaging/drcm.sysconfig" with { type: "fi
 // @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
 import f__usr_lib_systemd_system_drcm_service from "../packaging/drcm.service" with { type: "file" };
 // @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
+import f__usr_lib_tmpfiles_d_drcm_conf from "../packaging/drcm.tmpfiles" with { type: "file" };
+// @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
 import f__usr_share_doc_drcm_README_md from "../README.md" with { type: "file" };
 // @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
 import f__usr_share_doc_drcm_benchmarks_md from "../packaging/doc/benchmarks.md" with { type: "file" };
@@ -178,6 +180,7 @@ export const EMBEDDED: readonly EmbeddedEntry[] = [
   { path: "/etc/rc.d/init.d/drcm", type: "file", mode: 0o755, config: null, pkg: "sysvinit", src: "packaging/drcm.init", data: f__etc_rc_d_init_d_drcm as string },
   { path: "/etc/sysconfig/drcm", type: "file", mode: 0o644, config: "noreplace", pkg: "main", src: "packaging/drcm.sysconfig", data: f__etc_sysconfig_drcm as string },
   { path: "/usr/lib/systemd/system/drcm.service", type: "file", mode: 0o644, config: null, pkg: "main", src: "packaging/drcm.service", data: f__usr_lib_systemd_system_drcm_service as string },
+  { path: "/usr/lib/tmpfiles.d/drcm.conf", type: "file", mode: 0o644, config: null, pkg: "main", src: "packaging/drcm.tmpfiles", data: f__usr_lib_tmpfiles_d_drcm_conf as string },
   { path: "/usr/sbin/drcm", type: "self", mode: 0o755, config: null, pkg: "main" },
   { path: "/usr/sbin/drcm_server", type: "symlink", mode: 0o777, config: null, pkg: "main", target: "drcm" },
   { path: "/usr/share/doc/drcm", type: "dir", mode: 0o755, config: null, pkg: "main" },
@@ -194,7 +197,7 @@ export const EMBEDDED: readonly EmbeddedEntry[] = [
   { path: "/usr/share/doc/drcm/resource-agents.md", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "packaging/doc/resource-agents.md", data: f__usr_share_doc_drcm_resource_agents_md as string },
   { path: "/usr/share/man/man8/drcm.8", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "packaging/drcm.8", data: f__usr_share_man_man8_drcm_8 as string },
   { path: "/var/lib/drcm", type: "dir", mode: 0o755, config: null, pkg: "main" },
-  { path: "/var/lib/drcm/installed.sha256", type: "record", mode: 0o644, config: null, pkg: "main" },
+  { path: "/var/lib/drcm/installed.sha256", type: "record", mode: 0o644, config: "noreplace", pkg: "main" },
   { path: "/var/log/drcm", type: "dir", mode: 0o755, config: null, pkg: "main" },
   { path: "/var/spool/drcm", type: "dir", mode: 0o755, config: null, pkg: "main" },
 ];

@@ -3,19 +3,23 @@
 // a file the admin changed is never overwritten: the new version goes beside it as FILE.new. To tell an admin
 // edit from an older shipped version, the checksum of every shipped file is kept in INSTALL_RECORD.
 import { createHash } from "node:crypto";
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, renameSync, statSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { CliOptions } from "./cli/args.ts";
 import { EMBEDDED, type EmbeddedEntry } from "./embedded.ts";
 
 const RECORD_PATH = "/var/lib/drcm/installed.sha256";
 
-export type StepKind = "create" | "update" | "unchanged" | "beside" | "replace-edited" | "skip";
+/** keep-mode: content as shipped, but the admin changed the mode of a config file: left as it is. */
+export type StepKind = "create" | "update" | "unchanged" | "keep-mode" | "beside" | "replace-edited" | "skip";
 
 export interface Step {
   readonly path: string;
   readonly kind: StepKind;
+  /** The mode the path has afterwards. */
   readonly mode: number;
+  /** keep-mode: the mode the package ships (the admin's mode was kept instead). */
+  readonly packageMode?: number;
   /** What the admin should know (where the new version went, why a file was skipped). */
   readonly note?: string;
 }
@@ -47,6 +51,15 @@ export function parseRecord(text: string): Map<string, string> {
     if (r) m.set(r[2]!, r[1]!);
   }
   return m;
+}
+
+/** Permission bits of a path, null when it does not exist. */
+function modeOf(p: string): number | null {
+  try {
+    return statSync(p).mode & 0o7777;
+  } catch {
+    return null;
+  }
 }
 
 function readOrNull(p: string): Uint8Array | null {
@@ -81,6 +94,11 @@ export async function install(o: InstallOptions): Promise<Step[]> {
   const entries = o.entries ?? EMBEDDED;
   const at = (p: string): string => join(o.root, p);
   const oldRecord = parseRecord(readOrNull(at(RECORD_PATH))?.toString() ?? "");
+  // The record is %config(noreplace) in the RPM: when an upgrade found it rewritten by an earlier --install,
+  // the package's own list (what it just shipped) is beside it as .rpmnew. Both lists are drcm's versions.
+  const rpmNew = at(`${RECORD_PATH}.rpmnew`);
+  const rpmRecord = parseRecord(readOrNull(rpmNew)?.toString() ?? "");
+  const shipped = (path: string, hash: string): boolean => oldRecord.get(path) === hash || rpmRecord.get(path) === hash;
   const newRecord: string[] = [];
   const steps: Step[] = [];
   let recordEntry: EmbeddedEntry | null = null;
@@ -91,12 +109,15 @@ export async function install(o: InstallOptions): Promise<Step[]> {
       continue;
     }
     if (e.type === "dir") {
-      const exists = existsSync(dest);
+      const cur = modeOf(dest);
       if (!o.dryRun) {
         mkdirSync(dest, { recursive: true, mode: e.mode });
         setOwnerMode(dest, e.mode);
       }
-      steps.push({ path: e.path, kind: exists ? "unchanged" : "create", mode: e.mode });
+      // Dir modes guard keys (.auth 0700): a changed one is reset, and said so.
+      if (cur === null) steps.push({ path: e.path, kind: "create", mode: e.mode });
+      else if (cur === e.mode) steps.push({ path: e.path, kind: "unchanged", mode: e.mode });
+      else steps.push({ path: e.path, kind: "update", mode: e.mode, note: `mode ${octal(cur)} reset to ${octal(e.mode)}` });
       continue;
     }
     if (e.type === "symlink") {
@@ -132,16 +153,27 @@ export async function install(o: InstallOptions): Promise<Step[]> {
       continue;
     }
     const oldHash = sha256(old);
+    const isConfig = e.config === "noreplace" || e.config === "config";
+    // A mode the admin gave a config file (chmod 600 on a script holding a password) is an edit too: kept
+    // unless --force. Other files get the package mode back.
+    const cur = modeOf(dest) ?? e.mode;
+    const keepMode = isConfig && !o.force && cur !== e.mode;
+    const mode = keepMode ? cur : e.mode;
+    const modeNote = keepMode ? `kept mode ${octal(cur)} (package mode ${octal(e.mode)})` : cur !== e.mode ? `mode ${octal(cur)} reset to ${octal(e.mode)}` : undefined;
     if (oldHash === hash) {
+      if (keepMode) {
+        steps.push({ path: e.path, kind: "keep-mode", mode: cur, packageMode: e.mode });
+        continue;
+      }
       if (!o.dryRun) setOwnerMode(dest, e.mode);
-      steps.push({ path: e.path, kind: "unchanged", mode: e.mode });
+      steps.push(modeNote === undefined ? { path: e.path, kind: "unchanged", mode: e.mode } : { path: e.path, kind: "update", mode: e.mode, note: modeNote });
       continue;
     }
     // An admin's file: differs from the new version and from what drcm last shipped there.
-    const edited = (e.config === "noreplace" || e.config === "config") && oldRecord.get(e.path) !== oldHash;
+    const edited = isConfig && !shipped(e.path, oldHash);
     if (!edited) {
-      if (!o.dryRun) writeAtomic(dest, data, e.mode);
-      steps.push({ path: e.path, kind: "update", mode: e.mode });
+      if (!o.dryRun) writeAtomic(dest, data, mode);
+      steps.push(modeNote === undefined ? { path: e.path, kind: "update", mode } : { path: e.path, kind: "update", mode, note: modeNote });
     } else if (o.force) {
       if (!o.dryRun) {
         renameSync(dest, `${dest}.orig`);
@@ -157,6 +189,7 @@ export async function install(o: InstallOptions): Promise<Step[]> {
     const text = `${newRecord.sort().join("\n")}\n`;
     const old = readOrNull(at(recordEntry.path))?.toString();
     if (!o.dryRun && old !== text) writeAtomic(at(recordEntry.path), new TextEncoder().encode(text), recordEntry.mode);
+    if (!o.dryRun && rpmRecord.size > 0) unlinkSync(rpmNew);
     steps.push({ path: recordEntry.path, kind: old === undefined ? "create" : old === text ? "unchanged" : "update", mode: recordEntry.mode });
   }
   return steps;
@@ -166,6 +199,7 @@ const VERB: Record<StepKind, [string, string]> = {
   create: ["created", "would create"],
   update: ["updated", "would update"],
   unchanged: ["unchanged", "unchanged"],
+  "keep-mode": ["kept mode", "would keep mode"],
   beside: ["kept", "would keep"],
   "replace-edited": ["replaced", "would replace"],
   skip: ["skipped", "would skip"],
@@ -177,12 +211,16 @@ export function renderSteps(steps: readonly Step[], root: string, dryRun: boolea
   for (const s of steps) {
     if (s.kind === "unchanged" && !dryRun) continue;
     const verb = VERB[s.kind][dryRun ? 1 : 0];
+    if (s.kind === "keep-mode") {
+      lines.push(`${verb} ${octal(s.mode)} of ${s.path} (package mode ${octal(s.packageMode ?? s.mode)})`);
+      continue;
+    }
     lines.push(`${verb.padEnd(13)} ${octal(s.mode)} ${s.path}${s.note ? `  (${s.note})` : ""}`);
   }
   const count = (k: StepKind): number => steps.filter((s) => s.kind === k).length;
   const where = root === "/" ? "" : ` under ${root}`;
   lines.push(
-    `${dryRun ? "Dry run, nothing written" : "Installed"}${where}: ${count("create")} new, ${count("update")} updated, ${count("unchanged")} unchanged, ` +
+    `${dryRun ? "Dry run, nothing written" : "Installed"}${where}: ${count("create")} new, ${count("update")} updated, ${count("unchanged")} unchanged, ${count("keep-mode")} with your mode kept, ` +
       `${count("beside")} kept as edited (.new beside), ${count("replace-edited")} replaced (--force), ${count("skip")} skipped`,
   );
   return `${lines.join("\n")}\n`;
@@ -192,6 +230,10 @@ export async function runInstall(o: CliOptions): Promise<number> {
   try {
     const steps = await install({ root: o.root, dryRun: o.dryRun, force: o.force, self: compiledSelf() });
     process.stdout.write(renderSteps(steps, o.root, o.dryRun));
+    // Like the RPM's %post: /run/drcm now, not only after the next boot (tmpfiles.d makes it at boot).
+    if (o.root === "/" && !o.dryRun && existsSync("/usr/bin/systemd-tmpfiles")) {
+      Bun.spawnSync(["/usr/bin/systemd-tmpfiles", "--create", "/usr/lib/tmpfiles.d/drcm.conf"], { stdio: ["ignore", "ignore", "ignore"] });
+    }
     if (steps.some((s) => s.kind === "beside")) {
       process.stdout.write("Compare each FILE with FILE.new and merge your changes; drcm never overwrites an edited file without --force\n");
     }

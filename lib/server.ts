@@ -22,6 +22,7 @@ import { AgentRunner } from "./io/agents.ts";
 import { AlertDispatcher } from "./io/alerts.ts";
 import { startControl } from "./io/control.ts";
 import { runShell } from "./io/runner.ts";
+import { writePidfile } from "./io/daemon.ts";
 import { VERSION } from "./version.ts";
 
 const place = (f: Finding): string => `${f.file}${f.line > 0 ? `:${f.line}` : ""}`;
@@ -34,33 +35,6 @@ async function resolveIp(host: string): Promise<string> {
   if (isIPv4(host)) return host;
   const r = await lookup(host, { family: 4 });
   return r.address;
-}
-
-/** A pid file that also guards against a second drcm for the same node. */
-function claimPidFile(path: string): string | null {
-  if (existsSync(path)) {
-    const pid = Number.parseInt(readFileSync(path, "utf8").trim(), 10);
-    if (pid > 0 && pid !== process.pid) {
-      let alive = false;
-      try {
-        process.kill(pid, 0);
-        alive = true;
-      } catch {
-        alive = false;
-      }
-      if (alive) {
-        let cmd = "";
-        try {
-          cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-        } catch {
-          cmd = "";
-        }
-        if (cmd === "" || /drcm/.test(cmd)) return `drcm is already running for this node (pid ${pid}, ${path})`;
-      }
-    }
-  }
-  writeFileSync(path, `${process.pid}\n`, { mode: 0o644 });
-  return null;
 }
 
 export async function runServer(o: CliOptions): Promise<number> {
@@ -118,9 +92,12 @@ export async function runServer(o: CliOptions): Promise<number> {
 
   const pidPaths = [join(s.runDir, `drcm-${self.nodename}.pid`)];
   if (o.pidfile) pidPaths.push(o.pidfile);
+  // The pid file is also the guard against a second drcm for the same node (the UDP bind is the other).
   for (const p of pidPaths) {
-    const err = claimPidFile(p);
-    if (err) {
+    try {
+      writePidfile(p);
+    } catch (e) {
+      const err = (e as Error).message;
       say(`ERROR - ${err}`);
       log.error(err);
       await log.close();

@@ -65,11 +65,15 @@ export function scanLayout(repo: string): LayoutEntry[] {
   file("packaging/drcm.sysconfig", "/etc/sysconfig/drcm", 0o644, "noreplace");
   file("packaging/drcm.logrotate", "/etc/logrotate.d/drcm", 0o644, "noreplace");
   file("packaging/drcm.service", "/usr/lib/systemd/system/drcm.service", 0o644, null);
+  // /run/drcm is a tmpfs dir: recreated at every boot before drcm starts (the sync scripts' locks live there).
+  file("packaging/drcm.tmpfiles", "/usr/lib/tmpfiles.d/drcm.conf", 0o644, null);
   file("packaging/drcm.8", "/usr/share/man/man8/drcm.8", 0o644, "doc");
   file("packaging/drcm.init", "/etc/rc.d/init.d/drcm", 0o755, null, "sysvinit");
   for (const n of filesIn(repo, "packaging/doc", (n) => n.endsWith(".md"))) file(`packaging/doc/${n}`, `/usr/share/doc/drcm/${n}`, 0o644, "doc");
   for (const n of ["README.md", "LICENSE", "COPYING"]) if (existsSync(join(repo, n))) file(n, `/usr/share/doc/drcm/${n}`, 0o644, "doc");
 
-  out.push({ path: INSTALL_RECORD, type: "record", mode: 0o644, config: null, pkg: "main" });
+  // noreplace so an RPM upgrade does not throw away what a later `drcm --install` wrote (the RPM's own copy
+  // lands in .rpmnew, which the installer reads too); build-rpm.ts adds %verify(not md5 size mtime).
+  out.push({ path: INSTALL_RECORD, type: "record", mode: 0o644, config: "noreplace", pkg: "main" });
   return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

@@ -4,17 +4,20 @@ import type { Action, Slot } from "./types.ts";
 
 type SlotAction = "start" | "stop" | "watch" | "probe";
 
-/** Start, stop or check a slot, unless the same resource already runs here for another slot. */
-export function issue(s: CoreState, slot: Slot, type: SlotAction, reason: string, t: number, cleanup = false): void {
+/**
+ * Start, stop or check a slot, unless the same resource already runs here for another slot.
+ * A start names the node the slot moves `from` (undefined: no move, this node just starts it).
+ */
+export function issue(s: CoreState, slot: Slot, type: SlotAction, reason: string, t: number, cleanup = false, from?: string): void {
   const id = slot.id;
   if (type === "start") {
     const claim = (s.seenClaim.get(id) ?? 0) + 1;
     if (sharedOnNode(s, slot)) {
       // The same resource already runs here for another slot: hold this one too without a second start.
-      acquired(s, slot, claim, reason, t);
+      acquired(s, slot, claim, reason, t, from);
       return;
     }
-    push(s, slot, type, reason, claim, cleanup);
+    push(s, slot, type, reason, claim, cleanup, from);
     return;
   }
   if (type === "stop" && sharedOnNode(s, slot) && !cleanup) {
@@ -27,9 +30,9 @@ export function issue(s: CoreState, slot: Slot, type: SlotAction, reason: string
 }
 
 /** Hands the action to the agents and remembers what it was for. */
-export function push(s: CoreState, slot: Slot, type: SlotAction, reason: string, claim: number, cleanup: boolean): void {
+export function push(s: CoreState, slot: Slot, type: SlotAction, reason: string, claim: number, cleanup: boolean, from?: string): void {
   const action: Action = { id: s.nextActionId++, type, slot: slot.id, reason };
-  const pending: Pending = { action, claim, cleanup };
+  const pending: Pending = from === undefined ? { action, claim, cleanup } : { action, claim, cleanup, from };
   s.pendingById.set(action.id, pending);
   s.inflight.set(slot.id, pending);
   s.out.actions.push(action);
@@ -58,7 +61,12 @@ export function issueProbes(s: CoreState): void {
   }
 }
 
-export function acquired(s: CoreState, slot: Slot, claim: number, reason: string, t: number): void {
+/**
+ * This node now holds the slot. A move between nodes is reported by where it goes: to the owner it is a
+ * failback, to any other node a takeover; a start that moves nothing (own primaries, a leftover taking a
+ * claim while nobody else holds it) is an acquire.
+ */
+export function acquired(s: CoreState, slot: Slot, claim: number, reason: string, t: number, from?: string): void {
   const had = s.holds.get(slot.id);
   s.holds.set(slot.id, { claim, since: had?.since ?? t });
   seeClaim(s, slot.id, claim);
@@ -67,14 +75,18 @@ export function acquired(s: CoreState, slot: Slot, claim: number, reason: string
   if (!s.nextWatch.has(slot.id) || !had) s.nextWatch.set(slot.id, t + checkMs(s, slot));
   beatNow(s); // tell peers now: the old holder releases on this
   if (had && had.claim > 0) return; // a restart in place or a re-announce, not a new acquisition
-  const backup = slot.owner !== s.self;
-  const type = backup ? "takeover" : reason.startsWith("failback") ? "failback" : "acquire";
-  const message = backup
-    ? `${reason.startsWith("node ") ? `Node ${reason.slice(5)}, t` : "T"}aking over ${slot.resource} from ${slot.owner} on ${s.self}${reason.startsWith("node ") ? "" : ` (${reason})`}`
-    : type === "failback"
-      ? `${slot.resource} is back on its primary ${s.self} (${reason})`
-      : `${slot.resource} started on ${s.self} (${reason})`;
-  emit(s, { type, node: s.self, slot: slot.id, resource: slot.resource, message });
+  const what = { slot: slot.id, resource: slot.resource };
+  if (from === undefined || from === s.self) {
+    emit(s, { type: "acquire", node: s.self, ...what, message: `${slot.resource} started on ${s.self} (${reason})` });
+    return;
+  }
+  // DRCM_NODE is the node concerned: the holder a takeover took it from, the owner a failback returns it to.
+  if (slot.owner === s.self) {
+    const why = reason === `failback from ${from}` ? "" : ` (${reason})`;
+    emit(s, { type: "failback", node: s.self, from, to: s.self, ...what, message: `${slot.resource} fails back from ${from} to its primary ${s.self}${why}` });
+    return;
+  }
+  emit(s, { type: "takeover", node: from, from, to: s.self, ...what, message: `Node ${s.self} is taking over ${slot.resource} from ${from} (${reason})` });
 }
 
 export function released(s: CoreState, slot: Slot, reason: string): void {

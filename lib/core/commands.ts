@@ -38,7 +38,8 @@ export function applyCommand(s: CoreState, cmd: OperatorCommand, by: string, t: 
       if (s.standby === on) return;
       s.standby = on;
       beatNow(s);
-      emit(s, { type: "node_standby", node: s.self, message: on ? `Node ${s.self} put in standby by ${by}` : `Node ${s.self} leaves standby (by ${by})` });
+      if (on) emit(s, { type: "node_standby", node: s.self, message: `Node ${s.self} put in standby by ${by}` });
+      else emit(s, { type: "node_unstandby", node: s.self, message: `Node ${s.self} leaves standby (by ${by}): it takes its resources again` });
       return;
     }
     case "move":

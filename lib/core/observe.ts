@@ -26,7 +26,8 @@ export function observe(s: CoreState, t: number): void {
     if (alive && p.hb?.ready) p.stableSince ??= t;
     else p.stableSince = null;
     if (alive) s.fenced.delete(p.name);
-    const state = peerState(p, t, deadTimeMs(s), isConfigActive(s, p.name));
+    const state = eventState(s, p, t);
+    if (state === null) continue;
     if (p.restarted !== null) {
       emit(s, { type: "node_alive", node: p.name, message: `Node ${p.name} restarted (incarnation ${p.restarted})` });
       p.restarted = null;
@@ -69,15 +70,26 @@ export function observe(s: CoreState, t: number): void {
   }
 }
 
+/**
+ * The state events report. A peer never heard is no news during the initial wait (status shows it
+ * "starting"), then it is dead: it was down when this node started. It is alive only once a heartbeat
+ * really arrives. null: nothing to report yet.
+ */
+function eventState(s: CoreState, p: Peer, t: number): PeerState | null {
+  if (lastHeard(p) === null) return t - s.startedAt >= deadTimeMs(s) ? "dead" : null;
+  return peerState(p, t, deadTimeMs(s), isConfigActive(s, p.name));
+}
+
 /** The event for a peer's state change, or null for a change not worth a word. */
 function peerEvent(p: Peer, state: PeerState, before: PeerState | "unknown", t: number): ClusterEvent | null {
   const n = p.name;
   const h = lastHeard(p);
   switch (state) {
     case "dead":
-      return { type: "node_dead", node: n, message: `Node ${n} is dead (no heartbeat for ${h === null ? "ever" : `${Math.round(t - h)} ms`})` };
+      if (h === null) return { type: "node_dead", node: n, message: `Node ${n} has not been heard since this node started` };
+      return { type: "node_dead", node: n, message: `Node ${n} is dead (no heartbeat for ${Math.round(t - h)} ms)` };
     case "suspect":
-      return { type: "node_suspect", node: n, message: `Node ${n} is suspect (no heartbeat for ${h === null ? "ever" : `${Math.round(t - h)} ms`})` };
+      return { type: "node_suspect", node: n, message: `Node ${n} is suspect (no heartbeat for ${h === null ? 0 : Math.round(t - h)} ms)` };
     case "leaving":
       return { type: "node_leaving", node: n, message: `Node ${n} is stopping: taking over its resources now` };
     case "inactive":
@@ -87,6 +99,7 @@ function peerEvent(p: Peer, state: PeerState, before: PeerState | "unknown", t: 
     case "alive":
       // suspect -> alive is no transition worth a word; starting -> alive was already reported as alive.
       if (before === "suspect" || before === "starting") return null;
+      if (before === "standby") return { type: "node_unstandby", node: n, message: `Node ${n} left standby: its resources come back` };
       return { type: "node_alive", node: n, message: before === "dead" ? `Node ${n} is back on line` : `Node ${n} is alive` };
     case "starting":
       return before === "unknown" || before === "dead" ? { type: "node_alive", node: n, message: `Node ${n} is alive and starting` } : null;

@@ -31,7 +31,8 @@ export function receiveHeartbeat(s: CoreState, from: string, incarnation: number
   relay(s, body, t);
   for (const h of body.holds) {
     seeClaim(s, h.slot, h.claim);
-    if (relevant && !s.holds.has(h.slot)) s.lastElsewhere.set(h.slot, p.name);
+    // Leftovers found at start-up (claim 0), ours or the peer's, are no real hold: a claimed one elsewhere is where it would come from.
+    if (relevant && h.claim > 0 && (s.holds.get(h.slot)?.claim ?? 0) === 0) s.lastElsewhere.set(h.slot, p.name);
   }
   if (body.config !== s.cluster.fingerprint) {
     if (p.shownConfig !== body.config) {

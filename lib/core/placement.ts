@@ -78,6 +78,10 @@ export function place(slot: Slot, view: View): Placement {
   const current = currentHolder(slot, view);
   const pin = view.pins.get(slot.resource);
   if (pin !== undefined && eligible(slot, pin, view)) return { desired: pin, current, waitingForStart: false };
+  // A leftover found at start-up (claim 0) elsewhere waits for a starting owner, which may have found it
+  // running too and then keeps it: nodes started together must not hand an owner's slot to a backup.
+  if (current !== null && current !== slot.owner && view.nodes.get(current)?.holds.get(slot.id) === 0 && starting(slot, slot.owner, view))
+    return { desired: slot.owner, current, waitingForStart: true };
   if (current !== null) {
     if (current !== slot.owner && view.autoFailback && eligible(slot, slot.owner, view) && view.nodes.get(current)?.stable.has(slot.owner))
       return { desired: slot.owner, current, waitingForStart: false };

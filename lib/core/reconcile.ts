@@ -1,7 +1,7 @@
 // Reconcile: after every input, compare where placement wants each slot with what this node holds, and act.
 import { issue } from "./actions.ts";
 import { fenceGate } from "./fencing.ts";
-import { peerState } from "./membership.ts";
+import { lastHeard, peerState } from "./membership.ts";
 import { observe } from "./observe.ts";
 import { clearPins } from "./pins.ts";
 import { place, type View } from "./placement.ts";
@@ -41,6 +41,7 @@ function reconcileSlot(s: CoreState, slot: Slot, view: View, t: number): void {
   if (desired === s.self && held && pl.current !== null && pl.current !== s.self) desired = pl.current;
   if (held && slot.exclusive) noteDuplicates(s, slot, held, view, desired);
   if (s.inflight.has(id)) return;
+  if (held?.claim === 0 && pl.waitingForStart && desired !== s.self) return; // a leftover: neither claimed nor dropped before the owner is ready
   if (desired === s.self) {
     s.waitingSince.delete(id);
     if (!held) {
@@ -49,16 +50,19 @@ function reconcileSlot(s: CoreState, slot: Slot, view: View, t: number): void {
       if (startBlocked(s, slot)) return;
       if (!fenceGate(s, slot, view, t)) return;
       // Make-before-break: whoever holds it now is the planned overlap, not a duplicate to report.
-      const from = [...view.nodes].filter(([name, n]) => name !== s.self && n.alive && n.holds.has(id)).map(([name]) => name);
-      if (from.length > 0) s.plannedOverlap.set(id, new Set(from));
+      const others = holdersElsewhere(s, slot, view);
+      if (others.length > 0) s.plannedOverlap.set(id, new Set(others));
       else s.plannedOverlap.delete(id);
-      issue(s, slot, "start", startReason(s, slot, view, t), t);
+      // Where it moves from: who holds it now, else the last peer seen holding it, else (on a backup) its owner.
+      const from = movedFrom(slot, view, others, s.lastElsewhere.get(id) ?? (slot.owner === s.self ? undefined : slot.owner));
+      issue(s, slot, "start", startReason(s, slot, view, t, from), t, false, from);
       return;
     }
     if (held.claim === 0) {
-      // A leftover found by the start-up probe: take a real claim (and re-announce an IP).
+      // A leftover found by the start-up probe: take a real claim (and re-announce an IP). It is a move
+      // (a failback on the owner) when another node holds it meanwhile.
       if (!fenceGate(s, slot, view, t)) return;
-      issue(s, slot, "start", "found running at start-up, taking a claim", t);
+      issue(s, slot, "start", "found running at start-up, taking a claim", t, false, movedFrom(slot, view, holdersElsewhere(s, slot, view), undefined));
       return;
     }
     if (s.reannounce.has(id) && !otherHolder(s, slot, view, false)) {
@@ -93,6 +97,20 @@ function reconcileSlot(s: CoreState, slot: Slot, view: View, t: number): void {
     return;
   }
   maybeWatch(s, slot, t);
+}
+
+/** Other live nodes that say they hold the slot, highest claim first. */
+function holdersElsewhere(s: CoreState, slot: Slot, view: View): string[] {
+  const claimOf = (name: string) => view.nodes.get(name)?.holds.get(slot.id) ?? 0;
+  return [...view.nodes]
+    .filter(([name, n]) => name !== s.self && n.alive && n.holds.has(slot.id))
+    .map(([name]) => name)
+    .sort((a, b) => claimOf(b) - claimOf(a));
+}
+
+/** The node a start moves the slot from: a live holder with a real claim (a start-up leftover is none), else `fallback`. */
+function movedFrom(slot: Slot, view: View, holders: readonly string[], fallback: string | undefined): string | undefined {
+  return holders.find((name) => (view.nodes.get(name)?.holds.get(slot.id) ?? 0) > 0) ?? fallback;
 }
 
 /** Another node (alive, or leaving but still heard) says it holds the slot. */
@@ -162,17 +180,16 @@ function inflightOfRank(s: CoreState, type: "start" | "stop", matches: (rank: nu
   return false;
 }
 
-/** Why this node starts the slot: the words of its takeover, failback or acquire event. */
-function startReason(s: CoreState, slot: Slot, view: View, t: number): string {
-  if (slot.owner === s.self) {
-    const other = [...view.nodes].find(([name, n]) => name !== s.self && n.alive && n.holds.has(slot.id));
-    if (other) return `failback from ${other[0]}`;
-    // Break-before-make (crontabs): the backup released first, but it is a failback all the same.
-    const last = s.lastElsewhere.get(slot.id);
-    return last !== undefined ? `failback from ${last}` : "primary";
-  }
-  const owner = s.peers.get(slot.owner);
-  const ownerState = owner ? peerState(owner, t, deadTimeMs(s), isConfigActive(s, slot.owner)) : "dead";
+/**
+ * Why this node starts the slot: the words of its takeover, failback or acquire event. On the owner a
+ * start from another node is a failback, even after a break-before-make release (crontabs).
+ */
+function startReason(s: CoreState, slot: Slot, view: View, t: number, from: string | undefined): string {
+  if (slot.owner === s.self) return from !== undefined ? `failback from ${from}` : "primary";
   if (s.pins.get(slot.resource)?.node === s.self) return "moved by operator";
-  return `node ${slot.owner} is ${ownerState}`;
+  const owner = s.peers.get(slot.owner);
+  if (!owner) return `node ${slot.owner} is dead`;
+  if (view.nodes.get(slot.owner)?.failed.has(slot.id)) return `it failed too often on ${slot.owner}`;
+  if (lastHeard(owner) === null) return `node ${slot.owner} has not been heard since this node started`;
+  return `node ${slot.owner} is ${peerState(owner, t, deadTimeMs(s), isConfigActive(s, slot.owner))}`;
 }

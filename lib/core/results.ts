@@ -25,7 +25,7 @@ export function applyResult(s: CoreState, p: Pending, r: ActionResult, t: number
       return;
     case "start":
       if (r.ok) {
-        acquired(s, slot, p.claim, a.reason, t);
+        acquired(s, slot, p.claim, a.reason, t, p.from);
         if (s.stopping) planShutdownStop(s, a.slot);
       } else {
         s.shutdownStops.delete(a.slot);

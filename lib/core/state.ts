@@ -18,6 +18,8 @@ export interface Pending {
   readonly claim: number;
   /** A stop after max_failures: its result does not count as a release. */
   readonly cleanup: boolean;
+  /** start: the node the slot moves from (its takeover or failback), or undefined when it is no move. */
+  readonly from?: string;
 }
 
 /** Derived sets of a peer's latest heartbeat, computed once per heartbeat. */

@@ -133,6 +133,8 @@ export interface ClusterEvent {
     | "node_leaving"
     | "node_inactive"
     | "node_standby"
+    /** Added by H20: a node left operator standby (a recovery; before, this was a node_standby). */
+    | "node_unstandby"
     | "takeover"
     | "failback"
     | "release"
@@ -150,6 +152,13 @@ export interface ClusterEvent {
   readonly node?: string;
   readonly slot?: string;
   readonly resource?: ResourceId;
+  /**
+   * Added by H20 (optional): takeover and failback name both ends of the move. `node` is the node
+   * concerned: on takeover the holder it was taken from (failed, leaving, standby), on failback the
+   * owner it returns to.
+   */
+  readonly from?: string;
+  readonly to?: string;
   readonly message: string;
 }
 

@@ -1,7 +1,7 @@
 // `drcm --daemon --pidfile=PATH` for the init.d script. Bun cannot fork(), so the parent re-executes itself
 // detached (setsid, stdio away from the terminal) without --daemon and waits until the child has written its
 // pid to the pidfile (the server does that once it runs) or has died, so `service drcm start` reports the truth.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
@@ -29,14 +29,44 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-/** True when pid runs drcm: a stale pidfile whose pid was reused by another program must not block a start. */
-function isDrcm(pid: number): boolean {
+const realOr = (p: string): string => {
   try {
-    const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-    return cmd.includes("drcm");
+    return realpathSync(p);
   } catch {
-    return pidAlive(pid);
+    return p;
   }
+};
+
+/** True when `script` is no real file: a compiled binary's argv[1] is a /$bunfs/ path. */
+const isCompiledScript = (script: string | undefined): boolean =>
+  script === undefined || script.startsWith("/$bunfs/") || script.startsWith("B:/~BUN") || !existsSync(script);
+
+/**
+ * True when pid runs this drcm program: its executable is ours (also after an upgrade replaced the file) and,
+ * when running from source, it runs the same script. A stale pidfile whose pid the kernel has since given to
+ * another program (even `vim /etc/drcm/cm.cfg`) must not block a start.
+ */
+export function isDrcm(pid: number, script: string | undefined = process.argv[1]): boolean {
+  let cmd: string[];
+  try {
+    cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+  } catch {
+    // No /proc: only the pid is left to go by. Gone: not drcm.
+    return existsSync("/proc/self") ? false : pidAlive(pid);
+  }
+  // A zombie (drcm that exited, not yet reaped) has an empty command line.
+  if (cmd[0] === undefined || cmd[0] === "") return false;
+  let exe: string;
+  try {
+    exe = readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, "");
+  } catch {
+    // Not allowed to read the link (another user's process): the path it was started with.
+    exe = realOr(cmd[0]);
+  }
+  if (exe !== realOr(process.execPath)) return false;
+  if (isCompiledScript(script)) return true;
+  const want = realOr(script!);
+  return cmd.slice(1).some((a) => a !== "" && realOr(a) === want);
 }
 
 /**
@@ -71,8 +101,7 @@ export function removePidfile(path: string, pid: number = process.pid): void {
 export function selfCommand(argv: readonly string[], execPath: string = process.execPath): string[] {
   const script = argv[1];
   const args = argv.slice(2).filter((a) => a !== "--daemon");
-  const compiled = script === undefined || script.startsWith("/$bunfs/") || script.startsWith("B:/~BUN") || !existsSync(script);
-  return compiled ? [execPath, ...args] : [execPath, script, ...args];
+  return isCompiledScript(script) ? [execPath, ...args] : [execPath, script!, ...args];
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -86,7 +115,7 @@ export async function daemonize(argv: readonly string[], pidfile: string): Promi
   // Also accept process.argv.slice(1) (script first): put the runtime back in front.
   if (argv.length === process.argv.length - 1 && argv[0] === process.argv[1]) argv = [process.argv[0]!, ...argv];
   const running = readPidfile(pidfile);
-  if (running !== null && pidAlive(running) && isDrcm(running)) {
+  if (running !== null && pidAlive(running) && isDrcm(running, argv[1])) {
     process.stderr.write(`drcm: ERROR - Cannot start: drcm is already running with pid ${running} (pidfile "${pidfile}")\n`);
     return 1;
   }

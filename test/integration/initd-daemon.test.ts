@@ -66,6 +66,20 @@ describe("daemonize", () => {
     expect(selfCommand([process.execPath, fixture, "--daemon", "-d"], process.execPath)).toEqual([process.execPath, fixture, "-d"]);
   });
 
+  test("writePidfile() takes over a pidfile whose pid now runs another program, even one that names drcm", async () => {
+    const p = join(work, "reused.pid");
+    const other = Bun.spawn(["sh", "-c", "sleep 30", "/usr/sbin/drcm", "--daemon", `--pidfile=${p}`], { detached: true, stdio: ["ignore", "ignore", "ignore"] });
+    try {
+      writeFileSync(p, `${other.pid}\n`);
+      writePidfile(p);
+      expect(readPidfile(p)).toBe(process.pid);
+      removePidfile(p);
+    } finally {
+      // The whole group: sh's sleep child too.
+      process.kill(-other.pid, "SIGKILL");
+    }
+  });
+
   test("writePidfile() refuses a pidfile held by another live drcm and removePidfile() removes only its own", () => {
     const p = join(work, "own.pid");
     writePidfile(p, 4242424);

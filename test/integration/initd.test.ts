@@ -141,6 +141,82 @@ describe("init.d", () => {
     expect(existsSync(pidfile)).toBe(false);
   });
 
+  test.skipIf(!haveBinary)(
+    "drcm.init never trusts or signals a pidfile whose pid now belongs to another program, and then starts drcm",
+    async () => {
+      writeConfig();
+      if (!existsSync(join(etc, ".auth", "authkey"))) expect((await $`${binary} --keygen --config-file=${cfg}`.quiet().nothrow()).exitCode).toBe(0);
+      mkdirSync(join(work, "run"), { recursive: true });
+      // The impostor even names the drcm binary, the pidfile and the config on its command line; only its
+      // executable tells it apart.
+      const other = Bun.spawn(["sh", "-c", "sleep 300", binary, `--pidfile=${pidfile}`, `--config-file=${cfg}`], { detached: true, stdio: ["ignore", "ignore", "ignore"] });
+      try {
+        writeFileSync(pidfile, `${other.pid}\n`);
+        const st = await initd("status");
+        expect(st.out).toContain("dead but pidfile");
+        expect(st.code).toBe(1);
+        const stop = await initd("stop");
+        expect(stop.code).toBe(0);
+        expect(existsSync(pidfile)).toBe(false);
+        expect(pidAlive(other.pid)).toBe(true);
+
+        writeFileSync(pidfile, `${other.pid}\n`);
+        const start = await initd("start");
+        expect(start.out).toContain("started");
+        expect(start.code).toBe(0);
+        const pid = readPidfile(pidfile);
+        expect(pid).not.toBeNull();
+        expect(pid).not.toBe(other.pid);
+        expect((await initd("status")).code).toBe(0);
+        expect((await initd("stop")).code).toBe(0);
+        expect(pidAlive(pid!)).toBe(false);
+        expect(pidAlive(other.pid)).toBe(true);
+      } finally {
+        try {
+          process.kill(-other.pid, "SIGKILL");
+        } catch {
+          // Already gone.
+        }
+      }
+    },
+    60_000,
+  );
+
+  test.skipIf(!haveBinary)(
+    "drcm.init reload refuses a config with errors: prints them, sends no SIGHUP and exits 1",
+    async () => {
+      writeConfig();
+      if (!existsSync(join(etc, ".auth", "authkey"))) expect((await $`${binary} --keygen --config-file=${cfg}`.quiet().nothrow()).exitCode).toBe(0);
+      const start = await initd("start");
+      expect(start.code).toBe(0);
+      const pid = readPidfile(pidfile)!;
+      const log = join(logDir, "drcm.log");
+      const hups = (): number => (existsSync(log) ? readFileSync(log, "utf8").split("Received SIGHUP").length - 1 : 0);
+      // The log dir is shared with the other tests: count from here.
+      const before = hups();
+      try {
+        const ok = await initd("reload");
+        expect(ok.code).toBe(0);
+        expect(await waitFor(() => hups() === before + 1, 10_000)).toBe(true);
+
+        writeFileSync(cfg, readFileSync(cfg, "utf8").replace(/^udpport = \d+$/m, "udpport = banana"));
+        const bad = await initd("reload");
+        expect(bad.code).toBe(1);
+        expect(bad.out).toContain("FAILED");
+        expect(bad.out).toContain('ERROR - Cannot parse "udpport"');
+        expect(bad.out).not.toContain("done");
+        await Bun.sleep(500);
+        expect(hups()).toBe(before + 1);
+        expect(pidAlive(pid)).toBe(true);
+      } finally {
+        writeConfig();
+        await initd("stop");
+      }
+      expect(pidAlive(pid)).toBe(false);
+    },
+    60_000,
+  );
+
   test.skipIf(!haveBinary)("drcm.init start fails with drcm's own message when the daemon cannot start", async () => {
     writeConfig("this line is not a key\n[CM_NODE]\nnodename = broken\n");
     const r = await initd("start");

@@ -138,6 +138,17 @@ describe("packaging", () => {
     expect([0, 2]).toContain(c.exitCode);
   });
 
+  test.skipIf(!canRun)("rpm -V stays quiet about installed.sha256 after drcm --install rewrote it, and /run/drcm comes from tmpfiles.d", async () => {
+    const rec = join(rpmRoot, "var/lib/drcm/installed.sha256");
+    writeFileSync(rec, `${readFileSync(rec, "utf8")}${"0".repeat(64)}  /etc/drcm/added-later\n`);
+    const v = await $`rpm -V --root ${rpmRoot} --dbpath /var/lib/rpm drcm`.quiet().nothrow();
+    expect(v.stdout.toString()).not.toContain("installed.sha256");
+    const conf = readFileSync(join(rpmRoot, "usr/lib/tmpfiles.d/drcm.conf"), "utf8");
+    expect(conf).toMatch(/^d \/run\/drcm 0755 root root -$/m);
+    const scripts = (await $`rpm -qp --scripts ${rpms.main}`.quiet()).stdout.toString();
+    expect(scripts).toContain("systemd-tmpfiles --create /usr/lib/tmpfiles.d/drcm.conf");
+  });
+
   test.skipIf(!existsSync(join(repo, "packaging/drcm.service")) || Bun.which("systemd-analyze") === null)(
     "systemd-analyze verify accepts drcm.service",
     async () => {

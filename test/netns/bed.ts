@@ -46,6 +46,26 @@ export function bedUnavailable(needBinary = true): string | null {
   return null;
 }
 
+/**
+ * Why iptables cannot copy packets to the client here (the TEE target in mangle and REDIRECT in nat,
+ * which scenario 12 needs to record real heartbeats), or null when it can. Tried on a scratch
+ * namespace named like a bed's, so removeStaleBeds() cleans it up if this process dies.
+ */
+export function teeUnavailable(): string | null {
+  const ns = `dbed${process.pid}x0-tee`;
+  if (run(["ip", "netns", "add", ns]).code !== 0) return "cannot create a scratch namespace to try iptables TEE";
+  try {
+    const ipt = ["ip", "netns", "exec", ns, "iptables", "-w"];
+    const tee = run([...ipt, "-t", "mangle", "-A", "OUTPUT", "-p", "udp", "-d", `${SUBNET}.11`, "-j", "TEE", "--gateway", CLIENT_IP]);
+    if (tee.code !== 0) return `the iptables TEE target is unavailable (kernel module xt_TEE): ${tee.out.trim().split("\n")[0]}`;
+    const redir = run([...ipt, "-t", "nat", "-A", "PREROUTING", "-p", "udp", "--dport", "53897", "-j", "REDIRECT", "--to-ports", "53999"]);
+    if (redir.code !== 0) return `the iptables REDIRECT target is unavailable: ${redir.out.trim().split("\n")[0]}`;
+    return null;
+  } finally {
+    run(["ip", "netns", "del", ns]);
+  }
+}
+
 export async function sleep(ms: number): Promise<void> {
   await Bun.sleep(ms);
 }
@@ -532,14 +552,18 @@ exit 2
     return { problems: last, ms: performance.now() - t0 };
   }
 
-  /** After every daemon stopped: what is left behind (VIP, crontab, app, any process). */
-  leftovers(): string[] {
+  /**
+   * After the daemons of `nodes` (default: all) stopped: what they left behind (VIP, crontab, the
+   * application or any other process in their namespaces). Called after each scenario that stops a
+   * node, while the other nodes run on.
+   */
+  leftovers(nodes: string[] = this.names): string[] {
     const out: string[] = [];
-    const vip = this.vipHolders(true);
+    const vip = this.vipHolders(true).filter((n) => nodes.includes(n));
     if (vip.length) out.push(`VIP left on ${vip.join(", ")}`);
-    const cron = this.cronHolders(true);
+    const cron = this.cronHolders(true).filter((n) => nodes.includes(n));
     if (cron.length) out.push(`crontab left on ${cron.join(", ")}`);
-    for (const n of this.names) for (const p of this.processes(n)) out.push(`${n}: process left: ${p}`);
+    for (const n of nodes) for (const p of this.processes(n)) out.push(`${n}: process left: ${p}`);
     return out;
   }
 

@@ -58,6 +58,7 @@ describe.skipIf(why !== null)("netns: partitions with quorum (3 nodes)", () => {
     // n1 stops: n2 holds everything as backup; then n2 is cut off from n3 and n1 returns on n3's side.
     expect(await bed.stop("n1")).toBe(0);
     expect((await bed.settle({ holder: "n2" }, 10000)).problems).toEqual([]);
+    expect(bed.leftovers(["n1"])).toEqual([]);
     bed.partition([["n2"], ["n1", "n3", "client", "gw"]]);
     bed.start("n1");
     const moved = await waitFor(() => !bed.vipHolders().includes("n2") && !bed.cronHolders().includes("n2") && bed.vipHolders().length === 1, 15000, 20);
@@ -146,5 +147,7 @@ describe.skipIf(why !== null)("netns: 30% packet loss with default timings (3 no
     expect(events).toEqual([]);
     expect(new Set(rep.timeline.map((t) => t.node))).toEqual(new Set(["n1"]));
     expect((await bed.settle({ holder: "n1" }, 10000)).problems).toEqual([]);
+    await bed.stopAll();
+    expect(bed.leftovers()).toEqual([]);
   }, (LOSS_MINUTES * 60 + 60) * 1000);
 });

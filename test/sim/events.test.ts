@@ -34,8 +34,12 @@ describe("events", () => {
       w.start("cmnode1");
       until(w, () => own.every((s) => on(w, s.resource).join() === "cmnode1"), w.checker.bounds.failbackMs + 500, "every slot back on cmnode1");
       for (const s of own) {
-        expect(w.events.some((x) => x.at < t0 && x.node === "cmnode2" && x.e.type === "takeover" && x.e.slot === s.id)).toBe(true);
-        expect(eventsSince(w, t0, "failback").filter((x) => x.node === "cmnode1" && x.e.slot === s.id).length).toBe(1);
+        // DRCM_NODE is the node concerned: the failed owner on takeover, the returning owner on failback.
+        const took = w.events.filter((x) => x.at < t0 && x.node === "cmnode2" && x.e.type === "takeover" && x.e.slot === s.id);
+        expect(took.map((x) => [x.e.node, x.e.from, x.e.to])).toEqual([["cmnode1", "cmnode1", "cmnode2"]]);
+        expect(took[0]!.e.message).toContain("cmnode2 is taking over");
+        const back = eventsSince(w, t0, "failback").filter((x) => x.node === "cmnode1" && x.e.slot === s.id);
+        expect(back.map((x) => [x.e.node, x.e.from, x.e.to])).toEqual([["cmnode1", "cmnode2", "cmnode1"]]);
       }
       account(w);
     }
@@ -121,5 +125,77 @@ describe("events", () => {
       expect(alive(0).filter((x) => x.e.node === x.node)).toEqual([]);
       account(w);
     }
+  });
+  const name5 = "Core() reports a peer that is down at start-up as dead once, and alive only once it is heard";
+  test(name5, () => {
+    for (const seed of seeds(10, 3400)) {
+      const w = world({ file: FILE, test: name5, nodes: 3, seed });
+      w.start("cmnode1");
+      w.start("cmnode3");
+      w.run(3000);
+      const t0 = w.now;
+      w.start("cmnode2");
+      w.run(w.now + 2000);
+      const about = (n: string, type: string) => w.events.filter((x) => x.node === n && x.e.node === "cmnode2" && x.e.type === type);
+      for (const n of ["cmnode1", "cmnode3"]) {
+        const dead = about(n, "node_dead");
+        expect(dead.map((x) => x.e.message)).toEqual(["Node cmnode2 has not been heard since this node started"]);
+        expect(dead[0]!.at).toBeGreaterThanOrEqual(w.cluster.server.deadTimeMs);
+        const alive = about(n, "node_alive");
+        expect(alive.length).toBe(1);
+        expect(alive[0]!.at).toBeGreaterThanOrEqual(t0);
+      }
+      account(w);
+    }
+  });
+
+  const name6 = "Core() reports a failback when the owner's daemon restarts on a host that kept its resources";
+  test(name6, () => {
+    for (const failbackDelayMs of [0, 300, 2000])
+      for (const seed of seeds(5, 3500)) {
+        const w = world({ file: FILE, test: name6, nodes: 3, seed, server: { failbackDelayMs }, kinds: ["filesystem", "service", "application", "crontab", "ipaddr"] });
+        w.startAll();
+        w.run(1500);
+        const own = w.slots.filter((s) => s.owner === "cmnode1");
+        w.kill("cmnode1"); // the daemon only: the host keeps its address, crontab and services
+        until(w, () => own.every((s) => w.events.some((x) => x.node === "cmnode2" && x.e.type === "takeover" && x.e.slot === s.id)), w.checker.bounds.holderMs, "cmnode2 takes over");
+        w.run(w.now + 300);
+        const t0 = w.now;
+        w.start("cmnode1");
+        until(w, () => own.every((s) => on(w, s.resource).join() === "cmnode1"), w.checker.bounds.failbackMs + 2000, "every slot back on cmnode1");
+        w.run(w.now + 500);
+        for (const s of own) {
+          const back = eventsSince(w, t0, "failback").filter((x) => x.e.slot === s.id);
+          expect(back.map((x) => [x.node, x.e.from, x.e.to])).toEqual([["cmnode1", "cmnode2", "cmnode1"]]);
+          expect(eventsSince(w, t0, "takeover").filter((x) => x.e.slot === s.id)).toEqual([]);
+        }
+        account(w);
+      }
+  });
+
+  const name7 = "Core() never lets a node outside a slot's candidates hold it, even when every host runs the application at start-up";
+  test(name7, () => {
+    for (const backups of [0, 1])
+      for (const seed of seeds(10, 3600)) {
+        const w = world({ file: FILE, test: name7, nodes: 3, seed, backups, kinds: ["application"] });
+        for (const h of w.hosts) for (const s of w.slots) h.present.add(s.resource); // a status command that always says "running"
+        w.startAll();
+        const t0 = w.now;
+        for (let t = 0; t < 3000; t += 10) {
+          w.run(t0 + t);
+          for (const s of w.slots)
+            for (const h of w.hosts) {
+              const held = h.core?.status(w.now + h.clockOffset).slots.find((x) => x.slot === s.id)?.holders.some((x) => x.node === h.name) ?? false;
+              if (held && !s.candidates.includes(h.name)) w.fail(`${h.name} holds ${s.id} (candidates ${s.candidates.join(",")})`);
+            }
+        }
+        // Settled: each slot held by its owner only, and nothing reported as a move between nodes.
+        for (const s of w.slots) {
+          const holders = w.host(s.owner).core!.status(w.now).slots.find((x) => x.slot === s.id)!.holders;
+          expect(holders.map((x) => x.node)).toEqual([s.owner]);
+        }
+        expect(w.events.filter((x) => x.e.type === "takeover" || x.e.type === "failback" || x.e.type === "duplicate_holder").map((x) => x.e.message)).toEqual([]);
+        account(w);
+      }
   });
 });

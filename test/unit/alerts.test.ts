@@ -28,9 +28,9 @@ const lines = (file: string): string[] => {
 const failover: ClusterEvent[] = [
   { type: "node_suspect", node: "cmnode1", message: "No heartbeat from cmnode1 for 2s" },
   { type: "node_dead", node: "cmnode1", message: "No heartbeat from cmnode1 for 6s" },
-  { type: "takeover", node: "cmnode1", resource: "ipaddr:vip", slot: "ipaddr:vip@cmnode1", message: "Took over ipaddr:vip from cmnode1" },
+  { type: "takeover", node: "cmnode1", from: "cmnode1", to: "cmnode2", resource: "ipaddr:vip", slot: "ipaddr:vip@cmnode1", message: "Node cmnode2 is taking over ipaddr:vip from cmnode1 (node cmnode1 is dead)" },
   { type: "node_alive", node: "cmnode1", message: "cmnode1 is alive again" },
-  { type: "failback", node: "cmnode1", resource: "ipaddr:vip", slot: "ipaddr:vip@cmnode1", message: "Gave ipaddr:vip back to cmnode1" },
+  { type: "failback", node: "cmnode1", from: "cmnode2", to: "cmnode1", resource: "ipaddr:vip", slot: "ipaddr:vip@cmnode1", message: "ipaddr:vip fails back from cmnode2 to its primary cmnode1" },
 ];
 
 type Logged = { level: string; msg: string };
@@ -74,7 +74,9 @@ test("AlertDispatcher.emit() passes the documented DRCM_* environment", async ()
     DRCM_NODE: "cmnode1",
     DRCM_RESOURCE: "ipaddr:vip",
     DRCM_SLOT: "ipaddr:vip@cmnode1",
-    DRCM_MESSAGE: "Took over ipaddr:vip from cmnode1",
+    DRCM_FROM: "cmnode1",
+    DRCM_TO: "cmnode2",
+    DRCM_MESSAGE: "Node cmnode2 is taking over ipaddr:vip from cmnode1 (node cmnode1 is dead)",
     DRCM_SELF: "cmnode2",
     DRCM_TIME: "2024-11-25T18:44:11.500Z",
     DRCM_EPOCH: "1732560251",
@@ -163,14 +165,14 @@ test("AlertDispatcher.emit() skips the chatty kinds and alerts all the others", 
   for (const type of types) d.emit({ type, message: type }, 0);
   expect(calls).toHaveLength(1);
   expect(types.filter((t) => ALERT_KINDS[t] === null).sort()).toEqual(["acquire", "node_ready", "node_suspect", "release"]);
-  for (const t of ["node_dead", "node_alive", "node_leaving", "takeover", "failback", "resource_failed", "resource_recovered", "quorum_lost", "quorum_regained", "config_mismatch", "duplicate_holder", "fence", "ping_lost", "ping_regained"] as const) {
+  for (const t of ["node_dead", "node_alive", "node_leaving", "node_standby", "node_unstandby", "takeover", "failback", "resource_failed", "resource_recovered", "quorum_lost", "quorum_regained", "config_mismatch", "duplicate_holder", "fence", "ping_lost", "ping_regained"] as const) {
     expect(ALERT_KINDS[t]).not.toBeNull();
   }
 });
 
 test("alertEnv() marks the back-to-normal kinds as recovery with severity OK", () => {
   const recovery = (Object.keys(ALERT_KINDS) as ClusterEvent["type"][]).filter((t) => alertEnv({ type: t, message: "" }, 0, "n", "f").DRCM_RECOVERY === "1");
-  expect(recovery.sort()).toEqual(["failback", "node_alive", "ping_regained", "quorum_regained", "resource_recovered"]);
+  expect(recovery.sort()).toEqual(["failback", "node_alive", "node_unstandby", "ping_regained", "quorum_regained", "resource_recovered"]);
   for (const t of recovery) expect(alertEnv({ type: t, message: "" }, 0, "n", "f").DRCM_SEVERITY).toBe("OK");
   expect(alertEnv({ type: "node_dead", message: "" }, 0, "n", "f").DRCM_SEVERITY).toBe("CRITICAL");
 });

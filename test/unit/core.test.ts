@@ -239,6 +239,34 @@ describe("Core", () => {
     expect(core.status(3).slots.some((x) => x.slot.startsWith("crontab"))).toBe(false);
   });
 
+  test("command() reports standby as node_standby and leaving it as node_unstandby", () => {
+    const { core } = readyCore();
+    const on = core.command({ op: "standby", node: "cmnode1" }, "root@h1", 10);
+    expect(on.events.map((e) => [e.type, e.node])).toEqual([["node_standby", "cmnode1"]]);
+    const off = core.command({ op: "unstandby", node: "cmnode1" }, "root@h1", 20);
+    expect(off.events.filter((e) => e.node === "cmnode1").map((e) => e.type)).toEqual(["node_unstandby"]);
+    expect(off.events.find((e) => e.type === "node_unstandby")!.message).toBe("Node cmnode1 leaves standby (by root@h1): it takes its resources again");
+    expect(core.command({ op: "unstandby", node: "cmnode1" }, "root@h1", 30).events).toEqual([]);
+  });
+
+  test("onMessage() reports a peer leaving standby as node_unstandby, not node_alive", () => {
+    const { core } = readyCore();
+    expect(core.onMessage({ from: "cmnode2", incarnation: 1, body: hb({ standby: true }) }, 10).events.map((e) => e.type)).toEqual(["node_standby"]);
+    expect(core.onMessage({ from: "cmnode2", incarnation: 1, body: hb() }, 20).events.map((e) => [e.type, e.node])).toEqual([["node_unstandby", "cmnode2"]]);
+  });
+
+  test("tick() reports a peer never heard as dead once after the initial wait, and alive once it is heard", () => {
+    const cluster = makeCluster({ nodes: 3 });
+    const core = new Core(cluster, "cmnode1", { now: 0 });
+    drain(core, core.tick(0), 1);
+    const steps = [core.onMessage({ from: "cmnode3", incarnation: 1, body: hb() }, 2), ...advance(core, 50, 3000)];
+    const about2 = (ss: Step[]) => ss.flatMap((x) => x.events).filter((e) => e.node === "cmnode2");
+    expect(about2(steps.slice(0, 15))).toEqual([]); // the initial wait (dead_time 800 ms): no word either way
+    expect(about2(steps).map((e) => [e.type, e.message])).toEqual([["node_dead", "Node cmnode2 has not been heard since this node started"]]);
+    const heard = [core.onMessage({ from: "cmnode2", incarnation: 1, body: hb() }, 3010), ...advance(core, 3050, 3400)];
+    expect(about2(heard).map((e) => e.type)).toEqual(["node_alive"]);
+  });
+
   test("Core() keeps standby given by the server and heartbeats it", () => {
     const core = new Core(makeCluster({ nodes: 2 }), "cmnode1", { now: 0, standby: true });
     expect(core.standby).toBe(true);

@@ -32,6 +32,21 @@ describe("install layout", () => {
     }
   });
 
+  test("scanLayout() ships a tmpfiles.d entry that recreates /run/drcm (the sync scripts' lock dir) at boot", () => {
+    const e = scanLayout(repo).find((x) => x.path === "/usr/lib/tmpfiles.d/drcm.conf");
+    expect(e?.type).toBe("file");
+    expect(e?.mode).toBe(0o644);
+    expect(e?.pkg).toBe("main");
+    expect(readFileSync(join(repo, e!.src!), "utf8")).toMatch(/^d \/run\/drcm 0755 root root -$/m);
+    expect(EMBEDDED.some((x) => x.path === "/usr/lib/tmpfiles.d/drcm.conf")).toBe(true);
+  });
+
+  test("fileLine() marks the install record %config(noreplace) and leaves its checksum out of rpm -V", () => {
+    const rec = scanLayout(repo).find((x) => x.type === "record")!;
+    expect(rec.config).toBe("noreplace");
+    expect(fileLine({ ...rec })).toBe("%config(noreplace) %verify(not md5 size mtime) %attr(0644,root,root) /var/lib/drcm/installed.sha256");
+  });
+
   test("EMBEDDED lists every shipped file exactly once, sorted", () => {
     const paths = EMBEDDED.map((e) => e.path);
     expect(new Set(paths).size).toBe(paths.length);
@@ -70,5 +85,7 @@ describe("install layout", () => {
     expect(main).not.toContain("/etc/rc.d/init.d/drcm");
     for (const e of EMBEDDED.filter((x) => x.pkg === "main")) expect(main).toContain(fileLine(e));
     expect(spec).not.toMatch(/try-restart|condrestart/);
+    // /run/drcm now, not only after the next boot.
+    expect(spec).toContain("systemd-tmpfiles --create /usr/lib/tmpfiles.d/drcm.conf");
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { EmbeddedEntry } from "../../lib/embedded.ts";
@@ -74,6 +74,24 @@ describe("install", () => {
     expect(third.find((s) => s.path === "/etc/drcm/cm_2_node_example.cfg")?.kind).toBe("beside");
   });
 
+  test("install() also trusts the checksums of an installed.sha256.rpmnew that an RPM upgrade left, then removes it", async () => {
+    const root = fresh();
+    const { entries, src } = layout();
+    await install({ root, dryRun: false, force: false, self: null, entries });
+    const rec = join(root, "var/lib/drcm/installed.sha256");
+    const v1 = readFileSync(rec, "utf8");
+    // An RPM upgrade wrote v2 of the agent but kept the record (noreplace) and put its own beside it.
+    src("agent.sh", "#!/bin/sh\necho v2\n");
+    await install({ root, dryRun: false, force: false, self: null, entries });
+    writeFileSync(`${rec}.rpmnew`, readFileSync(rec, "utf8"));
+    writeFileSync(rec, v1);
+    src("agent.sh", "#!/bin/sh\necho v3\n");
+    const steps = await install({ root, dryRun: false, force: false, self: null, entries });
+    expect(steps.find((s) => s.path === "/etc/drcm/resources/agent.sh")?.kind).toBe("update");
+    expect(readFileSync(join(root, "etc/drcm/resources/agent.sh"), "utf8")).toContain("v3");
+    expect(existsSync(`${rec}.rpmnew`)).toBe(false);
+  });
+
   test("install() with force replaces an edited file and keeps the admin's copy as .orig", async () => {
     const root = fresh();
     const { entries } = layout();
@@ -93,6 +111,53 @@ describe("install", () => {
     const steps = await install({ root, dryRun: false, force: false, self: null, entries });
     expect(steps.find((s) => s.path === "/usr/lib/systemd/system/drcm.service")?.kind).toBe("update");
     expect(readFileSync(join(root, "usr/lib/systemd/system/drcm.service"), "utf8")).toBe("[Unit]\n");
+  });
+
+  test("install() keeps the admin's mode of a config file and says so, never reporting it unchanged", async () => {
+    const root = fresh();
+    const { entries, src } = layout();
+    await install({ root, dryRun: false, force: false, self: null, entries });
+    const agent = join(root, "etc/drcm/resources/agent.sh");
+    chmodSync(agent, 0o600);
+    const dry = await install({ root, dryRun: true, force: false, self: null, entries });
+    expect(dry.find((s) => s.path === "/etc/drcm/resources/agent.sh")?.kind).toBe("keep-mode");
+    expect(mode(agent)).toBe(0o600);
+    const steps = await install({ root, dryRun: false, force: false, self: null, entries });
+    expect(steps.find((s) => s.path === "/etc/drcm/resources/agent.sh")?.kind).toBe("keep-mode");
+    expect(mode(agent)).toBe(0o600);
+    const text = renderSteps(steps, root, false);
+    expect(text).toContain("kept mode 0600 of /etc/drcm/resources/agent.sh (package mode 0755)");
+    expect(text).toContain("1 with your mode kept");
+    // A newer shipped version updates the content and still keeps the admin's mode.
+    src("agent.sh", "#!/bin/sh\necho v2\n");
+    const upd = await install({ root, dryRun: false, force: false, self: null, entries });
+    const step = upd.find((s) => s.path === "/etc/drcm/resources/agent.sh");
+    expect(step?.kind).toBe("update");
+    expect(step?.note).toContain("kept mode 0600");
+    expect(readFileSync(agent, "utf8")).toContain("v2");
+    expect(mode(agent)).toBe(0o600);
+    // --force restores the package mode.
+    const forced = await install({ root, dryRun: false, force: true, self: null, entries });
+    expect(forced.find((s) => s.path === "/etc/drcm/resources/agent.sh")?.kind).toBe("update");
+    expect(mode(agent)).toBe(0o755);
+  });
+
+  test("install() resets the mode of a non-config file or dir and reports it as updated", async () => {
+    const root = fresh();
+    const { entries } = layout();
+    await install({ root, dryRun: false, force: false, self: null, entries });
+    chmodSync(join(root, "usr/lib/systemd/system/drcm.service"), 0o600);
+    chmodSync(join(root, "etc/drcm/.auth"), 0o755);
+    const steps = await install({ root, dryRun: false, force: false, self: null, entries });
+    const unit = steps.find((s) => s.path === "/usr/lib/systemd/system/drcm.service");
+    expect(unit?.kind).toBe("update");
+    expect(unit?.note).toBe("mode 0600 reset to 0644");
+    expect(mode(join(root, "usr/lib/systemd/system/drcm.service"))).toBe(0o644);
+    expect(steps.find((s) => s.path === "/etc/drcm/.auth")?.kind).toBe("update");
+    expect(mode(join(root, "etc/drcm/.auth"))).toBe(0o700);
+    const again = await install({ root, dryRun: false, force: false, self: null, entries });
+    // self: null skips the binary.
+    expect(again.filter((s) => s.kind !== "unchanged").map((s) => `${s.kind} ${s.path}`)).toEqual(["skip /usr/sbin/drcm"]);
   });
 
   test("install() with dryRun writes nothing and lists every file", async () => {
