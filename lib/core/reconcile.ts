@@ -26,10 +26,15 @@ export function settle(s: CoreState, t: number): void {
     if (s.holds.has(id)) issue(s, slot, "stop", "removed from the config", t);
     else s.orphans.delete(id);
   }
-  for (const slot of s.slots) reconcileSlot(s, slot, view, t);
+  // Stops first, last kind first (a floating IP leaves before the service behind it stops); then
+  // starts, first kind first (traffic arrives only once the service is up). Config order within a kind.
+  const byRank = [...s.slots].sort((a, b) => START_RANK[a.kind] - START_RANK[b.kind]);
+  for (let i = byRank.length - 1; i >= 0; i--) reconcileSlot(s, byRank[i]!, view, t, "stops");
+  for (const slot of byRank) reconcileSlot(s, slot, view, t, "starts");
 }
 
-function reconcileSlot(s: CoreState, slot: Slot, view: View, t: number): void {
+/** One slot, in one of the two passes of settle(): the stops pass only releases; the starts pass does the rest. */
+function reconcileSlot(s: CoreState, slot: Slot, view: View, t: number, pass: "stops" | "starts"): void {
   const id = slot.id;
   const held = s.holds.get(id);
   if (!held && !s.inflight.has(id) && !slot.candidates.includes(s.self)) return; // not ours to run
@@ -39,9 +44,16 @@ function reconcileSlot(s: CoreState, slot: Slot, view: View, t: number): void {
   // The claim winner of a duplicate always wins: a node that another eligible node outclaims releases,
   // whatever its own placement says (views and pins can differ for a while; claims cannot).
   if (desired === s.self && held && pl.current !== null && pl.current !== s.self) desired = pl.current;
-  if (held && slot.exclusive) noteDuplicates(s, slot, held, view, desired);
+  if (held && slot.exclusive && pass === "starts") noteDuplicates(s, slot, held, view, desired);
   if (s.inflight.has(id)) return;
   if (held?.claim === 0 && pl.waitingForStart && desired !== s.self) return; // a leftover: neither claimed nor dropped before the owner is ready
+  if (pass === "stops" && (desired === s.self || !held)) return;
+  if (pass === "starts" && desired !== s.self) {
+    // Held here but wanted elsewhere, and the stops pass did not release it yet: keep watching it.
+    if (held) maybeWatch(s, slot, t);
+    else s.waitingSince.delete(id);
+    return;
+  }
   if (desired === s.self) {
     s.waitingSince.delete(id);
     if (!held) {
@@ -62,7 +74,8 @@ function reconcileSlot(s: CoreState, slot: Slot, view: View, t: number): void {
       // A leftover found by the start-up probe: take a real claim (and re-announce an IP). It is a move
       // (a failback on the owner) when another node holds it meanwhile.
       if (!fenceGate(s, slot, view, t)) return;
-      issue(s, slot, "start", "found running at start-up, taking a claim", t, false, movedFrom(slot, view, holdersElsewhere(s, slot, view), undefined));
+      // The other holder may have released already (it saw this node's leftover): the last one seen counts.
+      issue(s, slot, "start", "found running at start-up, taking a claim", t, false, movedFrom(slot, view, holdersElsewhere(s, slot, view), s.lastElsewhere.get(id)));
       return;
     }
     if (s.reannounce.has(id) && !otherHolder(s, slot, view, false)) {
@@ -92,11 +105,7 @@ function reconcileSlot(s: CoreState, slot: Slot, view: View, t: number): void {
       why = `${desired} did not take it over within ${2 * deadTimeMs(s)} ms`;
     }
   }
-  if (stopNow && (s.notBefore.get(id) ?? 0) <= t && !stopBlocked(s, slot)) {
-    issue(s, slot, "stop", why, t);
-    return;
-  }
-  maybeWatch(s, slot, t);
+  if (stopNow && (s.notBefore.get(id) ?? 0) <= t && !stopBlocked(s, slot)) issue(s, slot, "stop", why, t);
 }
 
 /** Other live nodes that say they hold the slot, highest claim first. */
@@ -160,9 +169,13 @@ function noteDuplicates(s: CoreState, slot: Slot, held: HeldSlot, view: View, de
   }
 }
 
-/** Start order on a node: a kind waits while an earlier kind is still starting here. */
+/**
+ * Start order on a node: a kind waits while an earlier kind is still starting or stopping here (a
+ * returning owner may still be stopping a stale copy of the application its floating IP fronts).
+ */
 function startBlocked(s: CoreState, slot: Slot): boolean {
-  return inflightOfRank(s, "start", (rank) => rank < START_RANK[slot.kind]);
+  const earlier = (rank: number) => rank < START_RANK[slot.kind];
+  return inflightOfRank(s, "start", earlier) || inflightOfRank(s, "stop", earlier);
 }
 
 /** Stop order: reverse of start. */

@@ -355,3 +355,107 @@ describe("clearPins()", () => {
     expect(s.pins.size).toBe(0);
   });
 });
+
+describe("Core start order", () => {
+  // [CM_IPADDRS] is written before [CM_APPLICATIONS] on purpose: order on a node comes from the kind, not the file.
+  const text = [
+    "[CM_SERVER]",
+    "keep_alive_interval = 50ms",
+    "dead_time = 800ms",
+    "[CM_IPADDRS]",
+    "vip, 10.0.0.100, 24, eth0, /bin/true",
+    "[CM_APPLICATIONS]",
+    "app, root:root, /bin/true, /bin/true, /bin/true",
+    "[CM_NODE]",
+    "nodename = solo",
+    "hostname = solo.test",
+    "keep_alive_ip = 127.0.0.1",
+    "node_floating_ip_addrs = vip",
+    "node_applications = app",
+  ].join("\n");
+
+  test("Core() starts a floating IP only after the application on the same node is up, whatever the config order", async () => {
+    const { parseClusterText } = await import("../../lib/config/load.ts");
+    const { cluster } = parseClusterText(text, "/tmp/order.cfg");
+    const core = new Core(cluster!, "solo", { now: 0 });
+    let step = core.tick(0);
+    // Start-up probes: nothing is present.
+    const probes = slotActions(step, "probe");
+    expect(probes.length).toBe(2);
+    const starts: Extract<Action, { slot: string }>[] = [];
+    for (const p of probes) starts.push(...slotActions(core.onResult({ id: p.id, ok: false, detail: "absent" }, 1), "start"));
+    for (let t = 50; t <= 1000 && starts.length === 0; t += 50) starts.push(...slotActions(core.tick(t), "start"));
+    expect(starts.map((a) => a.slot)).toEqual(["application:app@solo"]);
+    step = core.onResult({ id: starts[0]!.id, ok: true, detail: "exit 0" }, 1100);
+    const next = slotActions(step, "start");
+    for (let t = 1150; t <= 2000 && next.length === 0; t += 50) {
+      const st = core.tick(t);
+      next.push(...slotActions(st, "start"));
+      for (const a of st.actions) if (a.type !== "start") core.onResult({ id: a.id, ok: true, detail: "exit 0" }, t);
+    }
+    expect(next.map((a) => a.slot)).toEqual(["ipaddr:vip@solo"]);
+  });
+});
+
+describe("Core start order on failback", () => {
+  const text = [
+    "[CM_SERVER]",
+    "keep_alive_interval = 50ms",
+    "dead_time = 800ms",
+    "failback_delay = 0",
+    "[CM_IPADDRS]",
+    "vip, 10.0.0.100, 24, eth0, /bin/true",
+    "[CM_APPLICATIONS]",
+    "app, root:root, /bin/true, /bin/true, /bin/true",
+    "[CM_NODE]",
+    "nodename = n1",
+    "hostname = n1.test",
+    "keep_alive_ip = 127.0.0.1",
+    "node_floating_ip_addrs = vip",
+    "node_applications = app",
+    "[CM_NODE]",
+    "nodename = n2",
+    "hostname = n2.test",
+    "keep_alive_ip = 127.0.0.2",
+    "node_backup_floating_ip_addrs = n1:vip",
+    "node_backup_applications = n1:app",
+  ].join("\n");
+
+  test("Core() does not bring a floating IP back while the application behind it is still being stopped or started", async () => {
+    const { parseClusterText } = await import("../../lib/config/load.ts");
+    const { cluster } = parseClusterText(text, "/tmp/order2.cfg");
+    const core = new Core(cluster!, "n1", { now: 0 });
+    const pending: Action[] = [];
+    const take = (st: Step) => pending.push(...st.actions);
+    take(core.tick(0));
+    // The restarted owner's host still runs the application (a killed daemon), not the IP.
+    for (const a of pending.splice(0)) {
+      const present = a.type === "probe" && a.slot === "application:app@n1";
+      take(core.onResult({ id: a.id, ok: present, detail: present ? "running" : "absent" }, 1));
+    }
+    // n2 took both over meanwhile and does not yet count n1 as stable: n1 releases its stale copy.
+    const n2 = (stable: string[]) =>
+      hb({ alive: ["n1"], stable, holds: [
+        { slot: "application:app@n1", role: "backup", claim: 1, heldMs: 5000 },
+        { slot: "ipaddr:vip@n1", role: "backup", claim: 1, heldMs: 5000 },
+      ] });
+    take(core.onMessage({ from: "n2", incarnation: 1, body: n2([]) }, 10));
+    for (let t = 50; t <= 300; t += 50) take(core.tick(t));
+    const stop = pending.find((a) => a.type === "stop" && "slot" in a && a.slot === "application:app@n1");
+    expect(stop).toBeDefined();
+    // The stale stop is slow (2 s under su -). Meanwhile n2 counts n1 stable: failback is due.
+    take(core.onMessage({ from: "n2", incarnation: 1, body: n2(["n1"]) }, 350));
+    for (let t = 400; t <= 1000; t += 50) take(core.tick(t));
+    const vipStart = () => pending.find((a) => a.type === "start" && "slot" in a && a.slot === "ipaddr:vip@n1");
+    expect(vipStart()).toBeUndefined();
+    // The stop finishes: the application comes back first, the IP only once it runs.
+    take(core.onResult({ id: stop!.id, ok: true, detail: "exit 0" }, 1050));
+    for (let t = 1100; t <= 1300; t += 50) take(core.tick(t));
+    const appStart = pending.find((a) => a.type === "start" && "slot" in a && a.slot === "application:app@n1");
+    expect(appStart).toBeDefined();
+    expect(vipStart()).toBeUndefined();
+    take(core.onResult({ id: appStart!.id, ok: true, detail: "exit 0" }, 1350));
+    for (let t = 1400; t <= 1600 && !vipStart(); t += 50) take(core.tick(t));
+    expect(vipStart()).toBeDefined();
+  });
+});
