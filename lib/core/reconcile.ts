@@ -29,12 +29,23 @@ export function settle(s: CoreState, t: number): void {
   // Stops first, last kind first (a floating IP leaves before the service behind it stops); then
   // starts, first kind first (traffic arrives only once the service is up). Config order within a kind.
   const byRank = [...s.slots].sort((a, b) => START_RANK[a.kind] - START_RANK[b.kind]);
-  for (let i = byRank.length - 1; i >= 0; i--) reconcileSlot(s, byRank[i]!, view, t, "stops");
-  for (const slot of byRank) reconcileSlot(s, slot, view, t, "starts");
+  const pass: Pass = { kind: "stops", leavingRank: -1 };
+  for (let i = byRank.length - 1; i >= 0; i--) reconcileSlot(s, byRank[i]!, view, t, pass);
+  for (const slot of byRank) reconcileSlot(s, slot, view, t, { kind: "starts", leavingRank: -1 });
+}
+
+interface Pass {
+  readonly kind: "stops" | "starts";
+  /**
+   * Highest kind rank of a slot this node holds, wants to hand over, and still keeps (make-before-break:
+   * it waits for the new holder). Slots of lower kinds stay until it is gone: the application behind a
+   * floating IP keeps answering until the IP has left this node.
+   */
+  leavingRank: number;
 }
 
 /** One slot, in one of the two passes of settle(): the stops pass only releases; the starts pass does the rest. */
-function reconcileSlot(s: CoreState, slot: Slot, view: View, t: number, pass: "stops" | "starts"): void {
+function reconcileSlot(s: CoreState, slot: Slot, view: View, t: number, pass: Pass): void {
   const id = slot.id;
   const held = s.holds.get(id);
   if (!held && !s.inflight.has(id) && !slot.candidates.includes(s.self)) return; // not ours to run
@@ -44,11 +55,11 @@ function reconcileSlot(s: CoreState, slot: Slot, view: View, t: number, pass: "s
   // The claim winner of a duplicate always wins: a node that another eligible node outclaims releases,
   // whatever its own placement says (views and pins can differ for a while; claims cannot).
   if (desired === s.self && held && pl.current !== null && pl.current !== s.self) desired = pl.current;
-  if (held && slot.exclusive && pass === "starts") noteDuplicates(s, slot, held, view, desired);
+  if (held && slot.exclusive && pass.kind === "starts") noteDuplicates(s, slot, held, view, desired);
   if (s.inflight.has(id)) return;
   if (held?.claim === 0 && pl.waitingForStart && desired !== s.self) return; // a leftover: neither claimed nor dropped before the owner is ready
-  if (pass === "stops" && (desired === s.self || !held)) return;
-  if (pass === "starts" && desired !== s.self) {
+  if (pass.kind === "stops" && (desired === s.self || !held)) return;
+  if (pass.kind === "starts" && desired !== s.self) {
     // Held here but wanted elsewhere, and the stops pass did not release it yet: keep watching it.
     if (held) maybeWatch(s, slot, t);
     else s.waitingSince.delete(id);
@@ -105,7 +116,14 @@ function reconcileSlot(s: CoreState, slot: Slot, view: View, t: number, pass: "s
       why = `${desired} did not take it over within ${2 * deadTimeMs(s)} ms`;
     }
   }
-  if (stopNow && (s.notBefore.get(id) ?? 0) <= t && !stopBlocked(s, slot)) issue(s, slot, "stop", why, t);
+  // Reverse start order: wait while a later kind is still leaving here (only while a new holder takes
+  // it over; a slot with nowhere to go, or without quorum, stops at once).
+  const laterLeaving = desired !== null && why !== "no quorum" && pass.leavingRank > START_RANK[slot.kind];
+  if (stopNow && !laterLeaving && (s.notBefore.get(id) ?? 0) <= t && !stopBlocked(s, slot)) {
+    issue(s, slot, "stop", why, t);
+    return;
+  }
+  pass.leavingRank = Math.max(pass.leavingRank, START_RANK[slot.kind]);
 }
 
 /** Other live nodes that say they hold the slot, highest claim first. */

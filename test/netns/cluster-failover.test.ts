@@ -107,8 +107,10 @@ describe.skipIf(why !== null)("netns: failover of a real floating IP (3 nodes)",
     await settledOnN1();
     const rep = analyse(await probe.stop(), t0 - 300, nowMs());
     say(`client: longest gap ${Math.round(rep.longestGapMs)} ms, ${rep.lost} of ${rep.sent} probes lost; ${formatTimeline(rep.timeline, t0)}`);
-    // "Clients keep reaching the floating IP": never a gap of dead_time or more.
-    expect(rep.longestGapMs).toBeLessThan(DEAD_TIME + 500);
+    // "Clients keep reaching the floating IP": the host kept answering while its daemon was down, n2's
+    // takeover and the failback are make-before-break, and the application behind the IP stays until the
+    // IP has left (measured: 0 probes lost, longest gap ~20 ms; 500 ms leaves room for a loaded machine).
+    expect(rep.longestGapMs).toBeLessThan(500);
   }, 60000);
 
   test("scenario 3: SIGSTOP of n1 beyond dead_time, then SIGCONT: takeover, clean return, no accusation of healthy peers", async () => {

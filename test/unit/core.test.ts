@@ -459,3 +459,45 @@ describe("Core start order on failback", () => {
     expect(vipStart()).toBeDefined();
   });
 });
+
+describe("Core stop order on failback", () => {
+  test("Core() keeps the application behind a floating IP until the IP has left this node", async () => {
+    const { parseClusterText } = await import("../../lib/config/load.ts");
+    const text = [
+      "[CM_SERVER]", "keep_alive_interval = 50ms", "dead_time = 800ms", "failback_delay = 0",
+      "[CM_IPADDRS]", "vip, 10.0.0.100, 24, eth0, /bin/true",
+      "[CM_APPLICATIONS]", "app, root:root, /bin/true, /bin/true, /bin/true",
+      "[CM_NODE]", "nodename = n1", "hostname = n1.test", "keep_alive_ip = 127.0.0.1", "node_floating_ip_addrs = vip", "node_applications = app",
+      "[CM_NODE]", "nodename = n2", "hostname = n2.test", "keep_alive_ip = 127.0.0.2", "node_backup_floating_ip_addrs = n1:vip", "node_backup_applications = n1:app",
+    ].join("\n");
+    const { cluster } = parseClusterText(text, "/tmp/order3.cfg");
+    const core = new Core(cluster!, "n2", { now: 0 });
+    const pending: Action[] = [];
+    const answerAll = (st: Step, t: number) => {
+      let queue = [...st.actions];
+      for (let i = 0; i < 20 && queue.length > 0; i++) {
+        const next: Action[] = [];
+        for (const a of queue) next.push(...core.onResult({ id: a.id, ok: a.type !== "probe", detail: "exit 0" }, t).actions);
+        queue = next;
+      }
+    };
+    // n1 is never heard: n2 takes over both after dead_time.
+    for (let t = 0; t <= 2000; t += 50) answerAll(core.tick(t), t);
+    const held = () => core.status(2000).slots.filter((x) => x.holders.some((h) => h.node === "n2")).map((x) => x.slot).sort();
+    expect(held()).toEqual(["application:app@n1", "ipaddr:vip@n1"]);
+    const n1 = (holds: string[], claim: number) =>
+      hb({ alive: ["n2"], stable: ["n2"], holds: holds.map((slot) => ({ slot, role: "primary" as const, claim, heldMs: 10 })) });
+    const stops = (st: Step) => pending.push(...st.actions.filter((a) => a.type === "stop"));
+    // n1 is back and has started its application (make-before-break), not yet the IP.
+    stops(core.onMessage({ from: "n1", incarnation: 1, body: n1(["application:app@n1"], 5) }, 2050));
+    for (let t = 2100; t <= 2400; t += 50) stops(core.tick(t));
+    expect(pending.map((a) => "slot" in a && a.slot)).toEqual([]);
+    // n1 holds the IP too: n2 releases the IP first, the application after it.
+    stops(core.onMessage({ from: "n1", incarnation: 1, body: n1(["application:app@n1", "ipaddr:vip@n1"], 5) }, 2450));
+    for (let t = 2500; t <= 2600; t += 50) stops(core.tick(t));
+    expect(pending.map((a) => "slot" in a && a.slot)).toEqual(["ipaddr:vip@n1"]);
+    stops(core.onResult({ id: pending[0]!.id, ok: true, detail: "exit 0" }, 2650));
+    for (let t = 2700; t <= 2800; t += 50) stops(core.tick(t));
+    expect(pending.map((a) => "slot" in a && a.slot)).toEqual(["ipaddr:vip@n1", "application:app@n1"]);
+  });
+});
