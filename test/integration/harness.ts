@@ -33,21 +33,7 @@ export function freePort(): number {
   return 20000 + ((process.pid * 7 + portSeq * 13) % 20000);
 }
 
-export async function sleep(ms: number): Promise<void> {
-  await Bun.sleep(ms);
-}
-
-/** Poll `cond` every `everyMs` until it is true or `timeoutMs` passes. Returns elapsed ms, or -1 on timeout. */
-export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 20): Promise<number> {
-  const t0 = performance.now();
-  const limit = Math.ceil(timeoutMs / everyMs) + 1;
-  for (let i = 0; i < limit; i++) {
-    if (await cond()) return performance.now() - t0;
-    if (performance.now() - t0 > timeoutMs) break;
-    await Bun.sleep(everyMs);
-  }
-  return -1;
-}
+export { sleep, waitFor } from "../wait.ts";
 
 export class TestCluster {
   readonly dir: string;
