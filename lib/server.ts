@@ -2,7 +2,7 @@
 // Everything here is plumbing: load and check the config, open the sockets, feed the core, perform
 // what it asks, log and alert what it reports, and stop gracefully.
 
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { lookup } from "node:dns/promises";
 import { isIPv4 } from "node:net";
 import { join } from "node:path";
@@ -22,7 +22,7 @@ import { AgentRunner } from "./io/agents.ts";
 import { AlertDispatcher } from "./io/alerts.ts";
 import { startControl } from "./io/control.ts";
 import { runShell } from "./io/runner.ts";
-import { writePidfile } from "./io/daemon.ts";
+import { removePidfile, writePidfile } from "./io/daemon.ts";
 import { VERSION } from "./version.ts";
 
 const place = (f: Finding): string => `${f.file}${f.line > 0 ? `:${f.line}` : ""}`;
@@ -92,6 +92,10 @@ export async function runServer(o: CliOptions): Promise<number> {
 
   const pidPaths = [join(s.runDir, `drcm-${self.nodename}.pid`)];
   if (o.pidfile) pidPaths.push(o.pidfile);
+  // Only this process's own pid is ever removed (a successor may have written its own already).
+  const removePidFiles = () => {
+    for (const p of pidPaths) removePidfile(p);
+  };
   // The pid file is also the guard against a second drcm for the same node (the UDP bind is the other).
   for (const p of pidPaths) {
     try {
@@ -100,19 +104,11 @@ export async function runServer(o: CliOptions): Promise<number> {
       const err = (e as Error).message;
       say(`ERROR - ${err}`);
       log.error(err);
+      removePidFiles();
       await log.close();
       return 1;
     }
   }
-  const removePidFiles = () => {
-    for (const p of pidPaths) {
-      try {
-        if (readFileSync(p, "utf8").trim() === String(process.pid)) rmSync(p);
-      } catch {
-        // already gone
-      }
-    }
-  };
 
   const server = new Server(cluster, self, auth.key, log, o);
   try {
@@ -302,9 +298,7 @@ class Server {
       this.rejected(g.reason, srcIp, d.env.from);
       return;
     }
-    this.apply(
-      this.core.onMessage({ from: d.env.from, incarnation: d.env.inc, body: d.env.body as never }, now),
-    );
+    this.apply(this.core.onMessage({ from: d.env.from, incarnation: d.env.inc, body: d.env.body }, now));
   }
 
   /** Perform everything a core step asks for. */
@@ -371,8 +365,8 @@ class Server {
     } else this.log.info(`Fencing node ${a.node} (${a.reason})`);
     let result;
     try {
-      // For fence actions the runner ignores the slot argument.
-      result = await this.agents.perform(a, slot as Slot);
+      // Fence actions have no slot.
+      result = await this.agents.perform(a, slot);
     } catch (e) {
       result = { id: a.id, ok: false, detail: `agent error: ${(e as Error).message}` };
     }
