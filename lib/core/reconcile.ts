@@ -28,7 +28,7 @@ export function settle(s: CoreState, t: number): void {
   }
   // Stops first, last kind first (a floating IP leaves before the service behind it stops); then
   // starts, first kind first (traffic arrives only once the service is up). Config order within a kind.
-  const byRank = [...s.slots].sort((a, b) => START_RANK[a.kind] - START_RANK[b.kind]);
+  const byRank = s.slotsByRank;
   const pass: Pass = { kind: "stops", leavingRank: -1 };
   for (let i = byRank.length - 1; i >= 0; i--) reconcileSlot(s, byRank[i]!, view, t, pass);
   for (const slot of byRank) reconcileSlot(s, slot, view, t, { kind: "starts", leavingRank: -1 });

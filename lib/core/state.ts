@@ -57,6 +57,8 @@ export interface CoreState {
   /** This node's own section of the config. */
   cfg: NodeConfig;
   slots: Slot[];
+  /** The same slots in start order (kind rank, then config order): settle() walks them on every input. */
+  slotsByRank: Slot[];
   slotById: Map<string, Slot>;
   /** node_is_active of every node per this node's config (a peer's own word is not enough). */
   configActive: Map<string, boolean>;
@@ -134,6 +136,7 @@ export function newState(cluster: Cluster, self: string, now: number, standby: b
     self,
     cfg,
     slots: [],
+    slotsByRank: [],
     slotById: new Map(),
     configActive: new Map(),
     orphans: new Map(),
@@ -184,6 +187,7 @@ export function newState(cluster: Cluster, self: string, now: number, standby: b
 export function setSlots(s: CoreState, slots: Slot[]): void {
   s.configActive = new Map(s.cluster.nodes.map((n) => [n.nodename, n.active]));
   s.slots = slots;
+  s.slotsByRank = [...slots].sort((a, b) => START_RANK[a.kind] - START_RANK[b.kind]);
   s.slotById = new Map(slots.map((x) => [x.id, x]));
 }
 
