@@ -6,6 +6,10 @@
 export const RESOURCE_KINDS = ["filesystem", "service", "application", "crontab", "ipaddr"] as const;
 export type ResourceKind = (typeof RESOURCE_KINDS)[number];
 
+/** A record with one entry per resource kind. */
+export const perKind = <T>(f: (k: ResourceKind) => T): Record<ResourceKind, T> =>
+  Object.fromEntries(RESOURCE_KINDS.map((k) => [k, f(k)])) as Record<ResourceKind, T>;
+
 /** Exclusive kinds have exactly one holder in the cluster; the others may run on several nodes. */
 export const EXCLUSIVE_KINDS: ReadonlySet<ResourceKind> = new Set(["crontab", "ipaddr"]);
 

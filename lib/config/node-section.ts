@@ -2,7 +2,7 @@
 import { Block } from "./fields.ts";
 import { IP_CHECK_KEYS, NODE_KEYS } from "./keys.ts";
 import { error, type KeyValue } from "./lexer.ts";
-import { KIND_INFO, RESOURCE_KINDS, type BackupEntry, type Finding, type NodeConfig, type ResourceKind } from "./model.ts";
+import { KIND_INFO, perKind, type BackupEntry, type Finding, type NodeConfig, type ResourceKind } from "./model.ts";
 import { isHostOrIPv4, schemas, splitList } from "./values.ts";
 
 const KNOWN = NODE_KEYS.map((k) => k.key);
@@ -16,9 +16,6 @@ export const KIND_WORDS: Record<ResourceKind, string> = {
   application: "application",
   filesystem: "file system",
 };
-
-const perKind = <T>(f: (k: ResourceKind) => T): Record<ResourceKind, T> =>
-  Object.fromEntries(RESOURCE_KINDS.map((k) => [k, f(k)])) as Record<ResourceKind, T>;
 
 /** Null when the block lacks what identifies a node (nodename, hostname, keep_alive_ip). */
 export function parseNode(entries: readonly KeyValue[], headerLine: number, file: string, findings: Finding[]): NodeConfig | null {

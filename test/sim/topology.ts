@@ -1,6 +1,6 @@
 // Cluster models for the simulation and unit tests: n nodes in a ring, each primary for one floating IP,
 // one crontab and one service, backed up by the next two nodes (config order).
-import { RESOURCE_KINDS, type BackupEntry, type Cluster, type NodeConfig, type Resource, type ResourceKind, type ServerConfig } from "../../lib/config/model.ts";
+import { perKind, type BackupEntry, type Cluster, type NodeConfig, type Resource, type ResourceKind, type ServerConfig } from "../../lib/config/model.ts";
 
 export interface TopologyOptions {
   readonly nodes: number;
@@ -13,9 +13,6 @@ export interface TopologyOptions {
   readonly checkMs?: number;
   readonly fingerprint?: string;
 }
-
-const perKind = <T,>(f: (k: ResourceKind) => T): Record<ResourceKind, T> =>
-  Object.fromEntries(RESOURCE_KINDS.map((k) => [k, f(k)])) as Record<ResourceKind, T>;
 
 export const nodeName = (i: number): string => `cmnode${i + 1}`;
 
