@@ -15,16 +15,19 @@ import { planShutdownStop } from "./shutdown.ts";
 import { slotsOf } from "./slots.ts";
 import { beatNow, emit, isConfigActive, newState, setSlots, type CoreState } from "./state.ts";
 import { buildStatus } from "./status.ts";
-import type { ActionResult, ClusterStatus, OperatorCommand, PeerMessage, Step } from "./types.ts";
+import type { ActionResult, ClusterStatus, OperatorCommand, PeerMessage, Persisted, Step } from "./types.ts";
 import { viewOf } from "./view.ts";
 
 export { slotsOf } from "./slots.ts";
 
 export class Core {
   readonly #s: CoreState;
+  /** The operator state as last handed out (or given at start): a Step carries `persist` when it differs. */
+  #persisted: Persisted;
 
   constructor(cluster: Cluster, self: string, opts: { now: number; standby?: boolean }) {
     this.#s = newState(cluster, self, opts.now, opts.standby ?? false);
+    this.#persisted = { standby: this.#s.standby };
     setSlots(this.#s, slotsOf(cluster));
     this.#s.quorum = computeQuorum(this.#s, opts.now);
   }
@@ -125,7 +128,10 @@ export class Core {
     const s = this.#s;
     const t = beginCall(s, now);
     if (change(s, t) !== false) settle(s, t);
-    return finishCall(s, t);
+    const step = finishCall(s, t);
+    if (s.standby === this.#persisted.standby) return step;
+    this.#persisted = { standby: s.standby };
+    return { ...step, persist: this.#persisted };
   }
 
   status(now: number): ClusterStatus {

@@ -162,6 +162,14 @@ export interface ClusterEvent {
   readonly message: string;
 }
 
+/**
+ * Operator state a node keeps across daemon restarts (the driver writes it under spool_dir). The core
+ * owns it; the edges only store what a Step hands them and give it back to the next Core.
+ */
+export interface Persisted {
+  readonly standby: boolean;
+}
+
 /** Everything one call into the core asks for. */
 export interface Step {
   readonly send: readonly Outgoing[];
@@ -171,6 +179,8 @@ export interface Step {
   readonly reloadRequested?: boolean;
   /** Added by H3: an operator command the core refused (unknown node or resource), as a message for the console. */
   readonly rejected?: string;
+  /** Present when the persisted operator state changed in this call: store it before acting on anything else. */
+  readonly persist?: Persisted;
 }
 
 export type PeerState = "starting" | "alive" | "suspect" | "dead" | "inactive" | "standby" | "leaving";

@@ -25,11 +25,16 @@ export interface ControlApi {
 
 export interface ControlOptions {
   readonly tcpHost: string;
-  readonly tcpPort: number;
+  /** null: no TCP listener (a unix-socket-only server; a reload can rebind TCP without touching it). */
+  readonly tcpPort: number | null;
   readonly unixPath: string | null;
   readonly key: Uint8Array;
   readonly api: ControlApi;
   readonly log: (level: "info" | "warn" | "error", msg: string) => void;
+  /** Seen request nonces; pass one cache to every server of a node so a rebind does not forget them. */
+  readonly nonces?: NonceCache;
+  /** Rejections by reason; pass one record to every server of a node so status counts them all. */
+  readonly rejected?: Record<string, number>;
   /** Tests shorten these. */
   readonly idleMs?: number;
   readonly maxConnections?: number;
@@ -37,8 +42,8 @@ export interface ControlOptions {
 
 export interface ControlServer {
   close(): void;
-  /** The TCP port actually bound (differs from tcpPort only when that was 0). */
-  readonly tcpPort: number;
+  /** The TCP port actually bound (differs from tcpPort only when that was 0; null without TCP). */
+  readonly tcpPort: number | null;
   /** Requests refused on this channel, by reason (bad_mac, stale, replay, malformed, oversize, busy, idle, unknown). */
   rejected(): Record<string, number>;
 }
@@ -59,8 +64,8 @@ type Decoded = { ok: true; by: string; command: string; args: readonly string[];
 export async function startControl(opts: ControlOptions): Promise<ControlServer> {
   const idleMs = opts.idleMs ?? IDLE_MS;
   const max = opts.maxConnections ?? MAX_CONNECTIONS;
-  const nonces = new NonceCache(CONTROL_NONCE_TTL_MS);
-  const rejected: Record<string, number> = {};
+  const nonces = opts.nonces ?? new NonceCache(CONTROL_NONCE_TTL_MS);
+  const rejected: Record<string, number> = opts.rejected ?? {};
   let open = 0;
   const sockets = new Set<Socket>();
 
@@ -166,9 +171,14 @@ export async function startControl(opts: ControlOptions): Promise<ControlServer>
   };
 
   const servers: Server[] = [];
-  const tcp = createServer({ pauseOnConnect: false }, serve(decodeTcp, "tcp"));
-  await listen(tcp, (s, cb) => s.listen({ host: opts.tcpHost, port: opts.tcpPort, exclusive: true }, cb));
-  servers.push(tcp);
+  let tcp: Server | null = null;
+  if (opts.tcpPort !== null) {
+    const port = opts.tcpPort;
+    tcp = createServer({ pauseOnConnect: false }, serve(decodeTcp, "tcp"));
+    await listen(tcp, (s, cb) => s.listen({ host: opts.tcpHost, port, exclusive: true }, cb));
+    servers.push(tcp);
+  }
+  let unixOpen = false;
 
   if (opts.unixPath !== null) {
     const path = opts.unixPath;
@@ -178,19 +188,20 @@ export async function startControl(opts: ControlOptions): Promise<ControlServer>
       await listen(unix, (s, cb) => s.listen(path, cb));
       chmodSync(path, 0o600);
       servers.push(unix);
+      unixOpen = true;
     } catch (e) {
       // The TCP channel still works: log and go on rather than refuse to start the node.
       opts.log("error", `Cannot open control socket ${path}: ${(e as Error).message}`);
     }
   }
 
-  const bound = tcp.address();
+  const bound = tcp?.address();
   return {
     tcpPort: typeof bound === "object" && bound !== null ? bound.port : opts.tcpPort,
     close(): void {
       for (const s of servers) s.close();
       for (const sock of sockets) sock.destroy();
-      if (opts.unixPath !== null && servers.length > 1) rmSync(opts.unixPath, { force: true });
+      if (opts.unixPath !== null && unixOpen) rmSync(opts.unixPath, { force: true });
     },
     rejected: () => ({ ...rejected }),
   };

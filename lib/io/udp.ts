@@ -26,6 +26,9 @@ export interface UdpEndpoint {
   readonly received: number;
 }
 
+/** Packets kept per destination while its sending socket opens: the newest per port, at most this many ports. */
+const MAX_PENDING = 4;
+
 type PacketHandler = (bytes: Uint8Array, srcIp: string, srcPort: number) => void;
 
 const WHY: Record<string, string> = {
@@ -102,8 +105,8 @@ export async function openUdp(opts: UdpOptions, onPacket: PacketHandler): Promis
     socket: import("bun").udp.Socket<"uint8array"> | null;
     broken: boolean;
     opening: boolean;
-    /** The newest packet asked for while the socket was being (re)opened. */
-    pending: { port: number; bytes: Uint8Array } | null;
+    /** The newest packets asked for while the socket was being (re)opened (one per port: a udpport move sends to two). */
+    pending: Array<{ port: number; bytes: Uint8Array }>;
   }
   const senders = new Map<string, Sender>();
 
@@ -148,13 +151,13 @@ export async function openUdp(opts: UdpOptions, onPacket: PacketHandler): Promis
         }
         entry.socket = socket;
         entry.broken = false;
-        const p = entry.pending;
-        entry.pending = null;
-        if (p) transmit(entry, host, p.port, p.bytes);
+        const queued = entry.pending;
+        entry.pending = [];
+        for (const p of queued) transmit(entry, host, p.port, p.bytes);
       },
       (err) => {
         entry.opening = false;
-        entry.pending = null;
+        entry.pending = [];
         fail(err);
       },
     );
@@ -165,11 +168,13 @@ export async function openUdp(opts: UdpOptions, onPacket: PacketHandler): Promis
       if (closed) return;
       let entry = senders.get(host);
       if (!entry) {
-        entry = { socket: null, broken: true, opening: false, pending: null };
+        entry = { socket: null, broken: true, opening: false, pending: [] };
         senders.set(host, entry);
       }
       if (entry.broken || entry.socket === null) {
-        entry.pending = { port, bytes };
+        const same = entry.pending.findIndex((p) => p.port === port);
+        if (same >= 0) entry.pending[same] = { port, bytes };
+        else if (entry.pending.length < MAX_PENDING) entry.pending.push({ port, bytes });
         if (!entry.opening) reopen(entry, host);
         return;
       }

@@ -42,13 +42,13 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const tcp = () => ({ nodename: "cmnode1", host: "127.0.0.1", port: server.tcpPort, unixPath: null });
+const tcp = () => ({ nodename: "cmnode1", host: "127.0.0.1", port: server.tcpPort!, unixPath: null });
 
 /** Sends raw bytes and reports whether anything came back before the server closed. */
 function raw(bytes: Uint8Array): Promise<number> {
   return new Promise((resolve) => {
     let got = 0;
-    const s = connect(server.tcpPort, "127.0.0.1", () => s.write(bytes));
+    const s = connect(server.tcpPort!, "127.0.0.1", () => s.write(bytes));
     s.on("data", (d) => (got += d.length));
     s.on("close", () => resolve(got));
     s.on("error", () => {});
@@ -60,7 +60,7 @@ function raw(bytes: Uint8Array): Promise<number> {
 function rawBytes(bytes: Uint8Array): Promise<Uint8Array> {
   return new Promise((resolve) => {
     const got: Buffer[] = [];
-    const s = connect(server.tcpPort, "127.0.0.1", () => s.write(bytes));
+    const s = connect(server.tcpPort!, "127.0.0.1", () => s.write(bytes));
     s.on("data", (d: Buffer) => got.push(d));
     s.on("close", () => resolve(new Uint8Array(Buffer.concat(got))));
     s.on("error", () => {});
@@ -128,7 +128,7 @@ test("startControl() runs operator commands and logs who asked", async () => {
 
 test("startControl() drops idle connections and caps concurrent ones", async () => {
   const idleBefore = server.rejected().idle ?? 0;
-  const open = Array.from({ length: 4 }, () => connect(server.tcpPort, "127.0.0.1"));
+  const open = Array.from({ length: 4 }, () => connect(server.tcpPort!, "127.0.0.1"));
   for (const s of open) s.on("error", () => {});
   await Bun.sleep(400);
   for (const s of open) s.destroy();

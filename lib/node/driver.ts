@@ -1,0 +1,415 @@
+// The node driver: io events -> core -> actions -> io, for one node. It decides nothing itself (lib/core
+// does); it signs and checks packets, runs what a Step asks for, repeats operator commands against loss,
+// persists operator state, and applies a reload by the rules of lib/config/keys.ts. The daemon
+// (lib/server.ts) and the simulator (test/sim/world.ts) run this same class with different ports.
+import type { Cluster, NodeConfig } from "../config/model.ts";
+import { describeRestartChange, restartOnlyChanges } from "../config/reload.ts";
+import { Core, slotsOf } from "../core/node.ts";
+import type { Action, ActionResult, ClusterEvent, ClusterStatus, MessageBody, OperatorCommand, Slot, Step } from "../core/types.ts";
+import { decode, encode } from "../wire/codec.ts";
+import { PeerGuard } from "../wire/guard.ts";
+import { VERSION } from "../version.ts";
+import type { LoadedConfig, Ports, SocketSpec, Timer } from "./ports.ts";
+import { RejectionLog } from "./rejections.ts";
+import { PortMove } from "./port-move.ts";
+
+export interface DriverInit {
+  readonly cluster: Cluster;
+  readonly self: NodeConfig;
+  readonly key: Uint8Array;
+  /** nodename -> resolved keep_alive_ip, every node including this one. */
+  readonly ips: ReadonlyMap<string, string>;
+  /** Sender incarnation of this run (lib/wire): must grow from one run of the daemon to the next. */
+  readonly incarnation: number;
+  /** The debug level came from the command line: a reload does not change it. */
+  readonly debugFromCli?: boolean;
+}
+
+export interface Reply {
+  readonly ok: boolean;
+  readonly message: string;
+}
+
+/** Operator commands are single datagrams: each is sent twice more after these delays (all are safe to repeat). */
+export const COMMAND_RESEND_MS = [40, 150] as const;
+/** A udpport change keeps the old port open at most this long for peers that have not reloaded yet. */
+export const PORT_MOVE_MAX_MS = 10 * 60_000;
+
+export function socketSpecOf(cluster: Cluster, ips: ReadonlyMap<string, string>, self: string): SocketSpec {
+  const myIp = ips.get(self)!;
+  const s = cluster.server;
+  return { bindHost: s.bindToKeepAliveIp ? myIp : "0.0.0.0", udpPort: s.udpport, sendHost: myIp, tcpPort: s.tcpport };
+}
+const sameSpec = (a: SocketSpec, b: SocketSpec): boolean =>
+  a.bindHost === b.bindHost && a.udpPort === b.udpPort && a.sendHost === b.sendHost && a.tcpPort === b.tcpPort;
+
+function peersOf(ips: ReadonlyMap<string, string>, self: string): Map<string, string> {
+  const m = new Map(ips);
+  m.delete(self);
+  return m;
+}
+
+export class NodeDriver {
+  readonly core: Core;
+  #cluster: Cluster;
+  #self: NodeConfig;
+  #ips: ReadonlyMap<string, string>;
+  #slots: Map<string, Slot>;
+  #guard: PeerGuard;
+  #spec: SocketSpec | null = null;
+  #seq = 0;
+  readonly #startedAt: number;
+  readonly #rejections: RejectionLog;
+  #portMove: PortMove | null = null;
+  #tickTimer: Timer | null = null;
+  #pingTimer: Timer | null = null;
+  #tickEvery = 0;
+  #stopping = false;
+  #exiting = false;
+  #closed = false;
+  #reloading = false;
+  /** Reloads asked for while one was running: run once more after it, and answer them all. */
+  #reloadQueue: Array<(r: Reply) => void> = [];
+  #onExit: (code: number) => void = () => {};
+
+  constructor(
+    private readonly ports: Ports,
+    private readonly init: DriverInit,
+  ) {
+    this.#cluster = init.cluster;
+    this.#self = init.self;
+    this.#ips = init.ips;
+    this.#slots = new Map(slotsOf(init.cluster).map((sl) => [sl.id, sl]));
+    this.#guard = new PeerGuard(peersOf(init.ips, init.self.nodename), { restartGraceMs: init.cluster.server.deadTimeMs });
+    this.#startedAt = ports.clock.now();
+    this.#rejections = new RejectionLog(ports.log, this.#startedAt);
+    const persisted = ports.store.load();
+    this.core = new Core(init.cluster, init.self.nodename, { now: this.#startedAt, standby: persisted.standby });
+  }
+
+  get cluster(): Cluster {
+    return this.#cluster;
+  }
+  get self(): NodeConfig {
+    return this.#self;
+  }
+  get stopping(): boolean {
+    return this.#stopping;
+  }
+  /** Called once when the driver has stopped (graceful stop finished, or its bound ran out). */
+  onExit(f: (code: number) => void): void {
+    this.#onExit = f;
+  }
+
+  /** Opens the sockets and starts the loop; `done(null)` once running, or the reason it cannot. */
+  start(done: (error: string | null) => void): void {
+    const s = this.#cluster.server;
+    this.ports.log.info(`Starting drcm ${VERSION} as node ${this.#self.nodename} (${this.#self.hostname}), config ${this.#cluster.file}`);
+    const spec = socketSpecOf(this.#cluster, this.#ips, this.#self.nodename);
+    this.ports.sockets.open(spec, null, (r) => {
+      if (!r.ok) return done(r.error);
+      r.commit();
+      this.#spec = spec;
+      this.ports.log.info(`Heartbeats on UDP ${spec.bindHost}:${spec.udpPort} every ${s.keepAliveIntervalMs} ms, dead after ${s.deadTimeMs} ms`);
+      this.ports.log.info(`Control channel on TCP ${spec.bindHost}:${spec.tcpPort}`);
+      this.#armTimers();
+      this.#apply(this.core.tick(this.ports.clock.now()));
+      done(null);
+    });
+  }
+
+  // ------------------------------------------------------------ inputs
+
+  /** The tick timer: the core decides what is due (heartbeats, watches, deaths). */
+  tick(): void {
+    if (this.#closed) return;
+    const now = this.ports.clock.now();
+    this.#apply(this.core.tick(now));
+    this.#rejections.summarize(now);
+    if (this.#portMove?.expired(now)) this.#endPortMove("its time ran out");
+  }
+
+  /** A datagram arrived on `localPort` from `srcIp`. */
+  onPacket(bytes: Uint8Array, srcIp: string, localPort: number): void {
+    if (this.#closed) return;
+    const d = decode(this.init.key, bytes);
+    if (!d.ok) {
+      this.#guard.reject(d.reason);
+      this.#rejections.add(d.reason, srcIp);
+      return;
+    }
+    const now = this.ports.clock.now();
+    const g = this.#guard.accept(d.env, srcIp, now);
+    if (!g.ok) {
+      this.#rejections.add(g.reason, srcIp, d.env.from);
+      return;
+    }
+    if (this.#portMove?.heard(d.env.from, localPort)) this.#endPortMove("every peer sends to the new port");
+    this.#apply(this.core.onMessage({ from: d.env.from, incarnation: d.env.inc, body: d.env.body }, now));
+  }
+
+  /** An operator command from the control channel (or the simulator's console). */
+  command(cmd: OperatorCommand, by: string, reply: (r: Reply) => void): void {
+    this.ports.log.info(`Operator command ${JSON.stringify(cmd)} from ${by}`);
+    if (cmd.op === "reload") {
+      this.reload(by, (r) => {
+        // Tell the peers too (each re-reads its own copy of the config); this node just did.
+        if (r.ok) this.#apply({ ...this.core.command(cmd, by, this.ports.clock.now()), reloadRequested: false });
+        reply(r);
+      });
+      return;
+    }
+    const step = this.core.command(cmd, by, this.ports.clock.now());
+    this.#apply(step);
+    if (step.rejected) reply({ ok: false, message: `${cmd.op} refused by ${this.#self.nodename}: ${step.rejected}` });
+    else reply({ ok: true, message: `${cmd.op} accepted by ${this.#self.nodename}` });
+  }
+
+  status(): ClusterStatus {
+    return this.core.status(this.ports.clock.now());
+  }
+
+  info(): { nodename: string; version: string; uptimeMs: number; rejected: Record<string, number> } {
+    return {
+      nodename: this.#self.nodename,
+      version: VERSION,
+      uptimeMs: Math.round(this.ports.clock.now() - this.#startedAt),
+      rejected: { ...this.#guard.counters },
+    };
+  }
+
+  /** SIGTERM/SIGINT: release everything (bounded by the longest script timeout), then exit. */
+  shutdown(why: string): void {
+    if (this.#stopping) {
+      this.ports.log.warn(`Received ${why} again while stopping; still releasing resources`);
+      return;
+    }
+    this.ports.log.info(`Received ${why}: releasing resources and stopping`);
+    this.#stopping = true;
+    this.#pingTimer?.cancel();
+    this.#pingTimer = null;
+    this.#apply(this.core.shutdown(this.ports.clock.now()));
+    const bound = Math.max(...Object.values(this.#cluster.server.actionTimeoutMs)) + 5000;
+    this.ports.timers.after(bound, () => {
+      this.ports.log.error(`Shutdown did not finish within ${bound} ms; exiting anyway`);
+      this.#exit(1);
+    });
+  }
+
+  /** Stop everything at once without releasing (tests, a failed start). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#tickTimer?.cancel();
+    this.#pingTimer?.cancel();
+    this.ports.sockets.close();
+  }
+
+  // ------------------------------------------------------------ reload
+
+  /** SIGHUP or `reload`: a config with errors, or one that changes a restart-only key, is refused whole. */
+  reload(by: string, reply: (r: Reply) => void): void {
+    if (this.#reloading) {
+      this.#reloadQueue.push(reply);
+      return;
+    }
+    this.#reloading = true;
+    const finish = (r: Reply) => {
+      this.#reloading = false;
+      reply(r);
+      const queued = this.#reloadQueue;
+      this.#reloadQueue = [];
+      if (queued.length > 0) this.reload(by, (again) => queued.forEach((q) => q(again)));
+    };
+    this.ports.config.load(this.#self.nodename, (loaded) => this.#reloadLoaded(by, loaded, finish));
+  }
+
+  #refuse(msg: string, details: readonly string[], reply: (r: Reply) => void): void {
+    this.ports.log.error(msg);
+    for (const d of details.slice(0, 20)) this.ports.log.error(d);
+    reply({ ok: false, message: [msg, ...details].join("\n") });
+  }
+
+  #reloadLoaded(by: string, loaded: LoadedConfig, reply: (r: Reply) => void): void {
+    const file = this.#cluster.file;
+    if (!loaded.ok) return this.#refuse(`Reload refused (asked by ${by}): ${loaded.message}; keeping the running config`, loaded.details, reply);
+    const next = loaded.cluster;
+    const restart = restartOnlyChanges(this.#cluster, next);
+    if (restart.length > 0)
+      return this.#refuse(
+        `Reload refused (asked by ${by}): restart needed to change ${restart.map((c) => describeRestartChange(file, c)).join(", ")}; keeping the running config (nothing of the new file was applied)`,
+        [],
+        reply,
+      );
+    if (next.fingerprint === this.#cluster.fingerprint) this.ports.log.info(`Reload (asked by ${by}): config unchanged`);
+    const spec = socketSpecOf(next, loaded.ips, loaded.self.nodename);
+    if (this.#spec !== null && sameSpec(spec, this.#spec)) {
+      this.#commit(by, loaded, null, reply);
+      return;
+    }
+    this.ports.sockets.open(spec, this.#spec, (r) => {
+      if (!r.ok) return this.#refuse(`Reload refused (asked by ${by}): ${r.error}; keeping the running config`, [], reply);
+      if (this.#closed) {
+        r.abort();
+        return reply({ ok: false, message: "Reload refused: the daemon is stopping" });
+      }
+      r.commit();
+      this.#commit(by, loaded, spec, reply);
+    });
+  }
+
+  /** Applies a checked config: nothing here can fail, so a reload is never half-applied. */
+  #commit(by: string, loaded: Extract<LoadedConfig, { ok: true }>, spec: SocketSpec | null, reply: (r: Reply) => void): void {
+    const { cluster, self, ips } = loaded;
+    const now = this.ports.clock.now();
+    const old = { cluster: this.#cluster, peers: peersOf(this.#ips, this.#self.nodename), spec: this.#spec };
+    this.#cluster = cluster;
+    this.#self = self;
+    this.#ips = ips;
+    this.#slots = new Map(slotsOf(cluster).map((sl) => [sl.id, sl]));
+    // Keep the replay state unless the peers themselves changed (a fresh guard would accept recorded packets).
+    const peers = peersOf(ips, self.nodename);
+    if (JSON.stringify([...old.peers].sort()) !== JSON.stringify([...peers].sort()) || cluster.server.deadTimeMs !== old.cluster.server.deadTimeMs) {
+      const counters = { ...this.#guard.counters };
+      this.#guard = new PeerGuard(peers, { restartGraceMs: cluster.server.deadTimeMs });
+      Object.assign(this.#guard.counters, counters);
+    }
+    if (spec !== null) {
+      this.#spec = spec;
+      if (old.spec !== null && old.spec.udpPort !== spec.udpPort && peers.size > 0) {
+        // Peers that have not reloaded yet still send to the old port and listen there: keep both until each is heard on the new one.
+        this.#portMove?.close();
+        this.#portMove = new PortMove(old.spec.udpPort, spec.udpPort, [...peers.keys()], now + PORT_MOVE_MAX_MS);
+        this.ports.log.info(`udpport ${old.spec.udpPort} -> ${spec.udpPort}: sending to both and listening on both until every peer is heard on ${spec.udpPort}`);
+      } else if (old.spec !== null) this.ports.sockets.retireOld();
+      this.ports.log.info(`Heartbeats now on UDP ${spec.bindHost}:${spec.udpPort}, control channel on TCP ${spec.bindHost}:${spec.tcpPort}`);
+    }
+    this.ports.agents.setCluster(cluster, self);
+    this.ports.alerts.setCluster(cluster, self);
+    if (!this.init.debugFromCli) this.ports.log.setDebugLevel(cluster.server.debug ? Math.max(1, cluster.server.debugLevel) : 0);
+    this.#apply(this.core.reload(cluster, now));
+    this.#armTimers();
+    const msg = `Reloaded ${cluster.file} (asked by ${by}), fingerprint ${cluster.fingerprint.slice(0, 12)}`;
+    this.ports.log.info(msg);
+    reply({ ok: true, message: msg });
+  }
+
+  #endPortMove(why: string): void {
+    const move = this.#portMove;
+    if (!move) return;
+    this.#portMove = null;
+    const silent = move.notHeard();
+    if (silent.length > 0) this.ports.log.warn(`udpport ${move.to}: stopped using the old port ${move.from} (${why}); not heard on the new port: ${silent.join(", ")}`);
+    else this.ports.log.info(`udpport ${move.to}: old port ${move.from} closed (${why})`);
+    this.ports.sockets.retireOld();
+  }
+
+  // ------------------------------------------------------------ outputs
+
+  /** (Re)arms the tick at the heartbeat period and the ping_targets probe; a reload may change either. */
+  #armTimers(): void {
+    const s = this.#cluster.server;
+    const every = Math.max(5, s.keepAliveIntervalMs);
+    if (this.#tickTimer === null || every !== this.#tickEvery) {
+      this.#tickTimer?.cancel();
+      this.#tickEvery = every;
+      this.#tickTimer = this.ports.timers.every(every, () => this.tick());
+    }
+    if (s.pingTargets.length > 0 && this.#pingTimer === null && !this.#stopping) this.#pingTimer = this.ports.timers.every(1000, () => this.#pingTargets());
+    if (s.pingTargets.length === 0 && this.#pingTimer !== null) {
+      this.#pingTimer.cancel();
+      this.#pingTimer = null;
+    }
+  }
+
+  #pingTargets(): void {
+    const targets = this.#cluster.server.pingTargets;
+    this.ports.ping.check(targets, this.#ips.get(this.#self.nodename)!, (ok) => {
+      if (this.#stopping || this.#closed) return;
+      this.#apply(this.core.onPingTargets(ok, this.ports.clock.now()));
+    });
+  }
+
+  /** Perform everything a core step asks for. */
+  #apply(step: Step): void {
+    // Store operator state first: a crash right after acting must not forget it.
+    if (step.persist) this.ports.store.save(step.persist);
+    // The core hands every peer the same heartbeat object: sign it once (one sequence number for all
+    // peers is fine: it only has to grow per sender) instead of once per peer.
+    const signed = new Map<MessageBody, Uint8Array | null>();
+    for (const m of step.send) {
+      let bytes = signed.get(m.body);
+      if (bytes === undefined) {
+        bytes = this.#sign(m.body);
+        signed.set(m.body, bytes);
+      }
+      this.#sendBytes(m.to, bytes);
+      if (m.body.kind === "command") {
+        const body = m.body;
+        for (const delay of COMMAND_RESEND_MS) this.ports.timers.after(delay, () => this.#sendBytes(m.to, this.#sign(body)));
+      }
+    }
+    if (step.rejected) this.ports.log.warn(`Operator command refused: ${step.rejected}`);
+    for (const e of step.events) this.#event(e);
+    for (const a of step.actions) this.#perform(a);
+    if (step.reloadRequested) this.reload("operator", () => {});
+    if (this.#stopping && this.core.stopped) this.#exit(0);
+  }
+
+  #sign(body: MessageBody): Uint8Array | null {
+    this.#seq++;
+    try {
+      return encode(this.init.key, { from: this.#self.nodename, inc: this.init.incarnation, seq: this.#seq, body });
+    } catch (e) {
+      this.ports.log.error(`Cannot send ${body.kind}: ${e instanceof Error ? e.message : String(e)}`);
+      return null;
+    }
+  }
+
+  #sendBytes(to: string, bytes: Uint8Array | null): void {
+    const ip = this.#ips.get(to);
+    if (!ip || !bytes || this.#closed) return;
+    this.ports.sockets.send(ip, this.#cluster.server.udpport, bytes);
+    const move = this.#portMove;
+    if (move && !move.hasHeard(to)) this.ports.sockets.send(ip, move.from, bytes);
+  }
+
+  #event(e: ClusterEvent): void {
+    const log = this.ports.log;
+    if (e.type === "node_suspect") log.debug(1, e.message);
+    else if (e.type === "node_dead" || e.type === "resource_failed" || e.type === "quorum_lost" || e.type === "duplicate_holder") log.warn(e.message);
+    else log.info(e.message);
+    this.ports.alerts.emit(e, this.ports.clock.wall());
+  }
+
+  #perform(a: Action): void {
+    const log = this.ports.log;
+    const slot = a.type === "fence" ? undefined : this.#slots.get(a.slot);
+    if (a.type === "fence") log.info(`Fencing node ${a.node} (${a.reason})`);
+    else if (!slot) {
+      this.#apply(this.core.onResult({ id: a.id, ok: false, detail: `unknown slot ${a.slot}` }, this.ports.clock.now()));
+      return;
+    } else if (a.type === "watch" || a.type === "probe") log.debug(2, `${a.type} ${slot.kind} ${slot.nickname}`);
+    else log.info(`${a.type === "start" ? "Starting" : "Stopping"} ${slot.kind} ${slot.nickname} (${a.reason})`);
+    this.ports.agents.perform(a, slot, (result: ActionResult) => {
+      if (!result.ok && a.type !== "probe") {
+        const what = a.type === "fence" ? `fence ${a.node}` : `${a.type} ${slot!.kind} ${slot!.nickname}`;
+        log.error(`Resource script could not ${what}: ${result.detail}`);
+      }
+      if (this.#closed) return;
+      this.#apply(this.core.onResult(result, this.ports.clock.now()));
+    });
+  }
+
+  #exit(code: number): void {
+    if (this.#exiting) return;
+    this.#exiting = true;
+    // Say goodbye once more so peers act at once even if an earlier leaving heartbeat was lost.
+    this.#apply(this.core.tick(this.ports.clock.now()));
+    this.ports.alerts.drain(2000, () => {
+      this.ports.log.info(`Stopped (exit ${code})`);
+      this.close();
+      this.#onExit(code);
+    });
+  }
+}
