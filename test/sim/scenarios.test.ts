@@ -2,6 +2,8 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { account, figures, seeds, world } from "./harness.ts";
 import type { World } from "./world.ts";
+import type { ServerConfig } from "../../lib/config/model.ts";
+import { makeCluster } from "./topology.ts";
 
 const FILE = "scenarios.test.ts";
 const started = performance.now();
@@ -140,7 +142,7 @@ describe("operator", () => {
       w.startAll();
       w.run(1500);
       const step = w.command("cmnode3", { op: "standby", node: "cmnode1" });
-      expect(step?.send.some((o) => o.to === "cmnode1" && o.body.kind === "command")).toBe(true);
+      expect(step?.forwardedTo).toContain("cmnode1");
       until(w, () => w.host("cmnode1").present.size === 0, 1000, "cmnode1 empties");
       expect(w.host("cmnode1").core!.standby).toBe(true);
       expect(heldBy(w, "ipaddr:vip1")).toEqual(["cmnode2"]);
@@ -213,14 +215,64 @@ describe("operator", () => {
     }
   });
 
-  const name4 = "Core() returns reloadRequested on every node for a reload command";
+  const name4 = "NodeDriver reload command: forwarded to every peer, and every node runs the new config";
   test(name4, () => {
     const w = world({ file: FILE, test: name4, nodes: 3, seed: 1 });
     w.startAll();
     w.run(500);
+    w.setConfig(makeCluster({ nodes: 3, server: { failbackDelayMs: 7000 }, fingerprint: "e".repeat(64) }));
     const step = w.command("cmnode1", { op: "reload" });
-    expect(step?.reloadRequested).toBe(true);
-    expect(step?.send.filter((o) => o.body.kind === "command").map((o) => o.to).sort()).toEqual(["cmnode2", "cmnode3"]);
+    expect(step?.ok).toBe(true);
+    expect([...new Set(step?.forwardedTo)].sort()).toEqual(["cmnode2", "cmnode3"]);
+    w.run(w.now + 500);
+    for (const h of w.hosts) expect(h.driver!.cluster.server.failbackDelayMs).toBe(7000);
+  });
+});
+
+describe("reload rules", () => {
+  /** Every node reloads `next`, one after another `gapMs` apart; nobody may die and nothing may move. */
+  const rolling = (nodes: number, seed: number, next: Partial<ServerConfig>, gapMs: number) => {
+    const w = world({ file: FILE, test: "reload rules", nodes, seed });
+    w.startAll();
+    w.run(w.checker.bounds.failbackMs + 2000);
+    const before = w.journal.length;
+    w.setConfig(makeCluster({ nodes, server: next, fingerprint: "d".repeat(64) }));
+    for (const h of w.hosts) {
+      expect(w.reload(h.name)?.ok).toBe(true);
+      w.run(w.now + gapMs);
+    }
+    w.run(w.now + 5000);
+    expect(w.events.filter((e) => e.e.type === "node_dead" || e.e.type === "node_suspect").map((e) => `${e.node} ${e.e.message}`)).toEqual([]);
+    expect(w.journal.slice(before)).toEqual([]);
+    return w;
+  };
+
+  test("NodeDriver reload of a new udpport on every node, even seconds apart: no death, no move, old port closed", () => {
+    for (const seed of seeds(5, 2100)) {
+      for (const gap of [3, 2000]) {
+        const w = rolling(3, seed, { udpport: 54000 }, gap);
+        for (const h of w.hosts) expect([...h.listen]).toEqual([54000]);
+      }
+    }
+  });
+
+  test("NodeDriver reload of keep_alive_interval and dead_time on every node: no death, no move", () => {
+    for (const seed of seeds(5, 2200)) {
+      rolling(3, seed, { keepAliveIntervalMs: 100, deadTimeMs: 1200 }, 700);
+      rolling(3, seed, { keepAliveIntervalMs: 20, deadTimeMs: 400 }, 300);
+    }
+  });
+
+  test("NodeDriver reload that changes a restart-only key is refused whole, naming the key", () => {
+    const w = world({ file: FILE, test: "restart-only", nodes: 2, seed: 7 });
+    w.startAll();
+    w.run(1500);
+    w.setConfig(makeCluster({ nodes: 2, server: { logDir: "/srv/log", failbackDelayMs: 9000, lines: { log_dir: 12 } }, fingerprint: "c".repeat(64) }));
+    const r = w.reload("cmnode1");
+    expect(r?.ok).toBe(false);
+    expect(r?.message).toContain("restart needed to change log_dir (/etc/drcm/cm.cfg:12");
+    // Never half-applied: the live key of the same file did not take effect either.
+    expect(w.host("cmnode1").driver!.cluster.server.failbackDelayMs).toBe(5000);
   });
 });
 

@@ -1,16 +1,28 @@
-// The simulated cluster: real Cores on a seeded fake network and fake clock, with a fake agent per host.
-// Nothing sleeps: the event queue jumps from one timed event to the next.
+// The simulated cluster: every host runs the daemon's own node driver (lib/node/driver.ts: signing,
+// the replay guard, command resends, reload rules, persistence) around the real Core, on a seeded fake
+// network, a fake clock and a fake agent per host. Nothing sleeps: the event queue jumps from one timed
+// event to the next.
 import type { Cluster } from "../../lib/config/model.ts";
-import { Core } from "../../lib/core/node.ts";
+import type { Core } from "../../lib/core/node.ts";
 import { slotsOf } from "../../lib/core/slots.ts";
-import type { Action, ClusterEvent, MessageBody, OperatorCommand, Slot, Step } from "../../lib/core/types.ts";
+import type { Action, ActionResult, ClusterEvent, OperatorCommand, Persisted, Slot } from "../../lib/core/types.ts";
+import { NodeDriver, type Reply } from "../../lib/node/driver.ts";
+import type { Ports, Timer } from "../../lib/node/ports.ts";
+import { decode } from "../../lib/wire/codec.ts";
 import { Checker } from "./invariants.ts";
 import { EventQueue } from "./queue.ts";
 import { Rng } from "./rng.ts";
 
 export interface Host {
   readonly name: string;
-  core: Core | null;
+  /** The running daemon, or null (killed, powered off, exited). */
+  driver: NodeDriver | null;
+  /** The daemon's core (status, standby), or null. */
+  readonly core: Core | null;
+  /** keep_alive_ip: the address its packets come from and go to. */
+  readonly ip: string;
+  /** UDP ports its daemon receives on (two while a udpport reload moves it). */
+  listen: Set<number>;
   /** Incarnation of the current daemon (a restart bumps it, like lib/wire's sender incarnation). */
   inc: number;
   /** Resource ids present on this host (what `ip addr`, crontab dirs, systemctl would show). */
@@ -24,10 +36,10 @@ export interface Host {
   readonly watchFail: Set<string>;
   readonly startFail: Set<string>;
   fenceFail: boolean;
-  seqOut: number;
-  /** lib/wire replay check: highest sequence accepted per sender incarnation. */
-  readonly replay: Map<string, { inc: number; seq: number }>;
-  standby: boolean;
+  /** What the daemon keeps in spool_dir across restarts (the driver's Store). */
+  persisted: Persisted;
+  /** Operator standby as persisted (a view of `persisted`). */
+  readonly standby: boolean;
   leaving: boolean;
   pingOk: boolean | null;
   /** Resources whose agent was made to fail here at some point (marks may persist until cleanup). */
@@ -46,6 +58,18 @@ export interface WorldOptions {
 
 export class SimFailure extends Error {}
 
+/** The shared cluster key of the simulated nodes (lib/wire signs and checks every packet with it). */
+const SIM_KEY = new Uint8Array(64).map((_, i) => (i * 37 + 11) & 0xff);
+/** Wall clock of sim time 0, for alerts. */
+const SIM_EPOCH_MS = Date.UTC(2026, 0, 1);
+
+/** What World.command() answers: the driver's reply, and which nodes the command datagram went to. */
+export interface CommandOutcome extends Reply {
+  /** The refusal, when the command was refused. */
+  readonly rejected?: string;
+  readonly forwardedTo: readonly string[];
+}
+
 export class World {
   now = 0;
   readonly rng: Rng;
@@ -55,6 +79,12 @@ export class World {
   readonly cluster: Cluster;
   readonly slots: Slot[];
   readonly trace: string[] = [];
+  /** keep_alive_ip -> host. */
+  readonly #byIp = new Map<string, Host>();
+  /** The config a reload reads (World.setConfig); starts as the cluster's. */
+  config: Cluster;
+  /** While World.command() runs: destinations of command datagrams. */
+  #capture: string[] | null = null;
   readonly checker: Checker;
   readonly seed: number;
   readonly replayCmd: string;
@@ -88,9 +118,15 @@ export class World {
     this.actionMs = o.actionMs ?? [2, 20];
     this.delayMs = o.delayMs ?? [1, 3];
     this.replayCmd = o.replayCmd ?? `SIM_SEED=${o.seed} bun test ./test/sim/`;
+    this.config = o.cluster;
     this.hosts = o.cluster.nodes.map((n) => ({
       name: n.nodename,
-      core: null,
+      driver: null,
+      get core() {
+        return this.driver?.core ?? null;
+      },
+      ip: n.keepAliveIp,
+      listen: new Set<number>(),
       inc: 0,
       present: new Set<string>(),
       down: false,
@@ -100,25 +136,20 @@ export class World {
       watchFail: new Set<string>(),
       startFail: new Set<string>(),
       fenceFail: false,
-      seqOut: 0,
-      replay: new Map(),
-      standby: false,
+      persisted: { standby: false },
+      get standby() {
+        return this.persisted.standby;
+      },
       leaving: false,
       pingOk: o.cluster.server.pingTargets.length > 0 ? true : null,
       faulted: new Set<string>(),
     }));
-    for (const h of this.hosts) this.byName.set(h.name, h);
+    for (const h of this.hosts) {
+      this.byName.set(h.name, h);
+      this.#byIp.set(h.ip, h);
+    }
     this.checker = new Checker(this);
     const interval = o.cluster.server.keepAliveIntervalMs;
-    for (const h of this.hosts) {
-      const phase = this.rng.int(0, interval - 1);
-      this.#loop(phase, interval, () => {
-        if (this.running(h)) this.#call(h, (c, t) => c.tick(t));
-      });
-      if (h.pingOk !== null) this.#loop(phase + 1, 500, () => {
-        if (this.running(h) && h.pingOk !== null) this.#call(h, (c, t) => c.onPingTargets(h.pingOk!, t));
-      });
-    }
     this.#loop(0, Math.max(1, Math.floor(interval / 2)), () => this.checker.periodic());
   }
 
@@ -152,10 +183,10 @@ export class World {
 
   /** A daemon that answers: up, not frozen, not stopping. */
   running(h: Host): boolean {
-    return h.core !== null && !h.down && this.now >= h.stalledUntil && !h.leaving;
+    return h.driver !== null && !h.down && this.now >= h.stalledUntil && !h.leaving;
   }
   stalled(h: Host): boolean {
-    return h.core !== null && this.now < h.stalledUntil;
+    return h.driver !== null && this.now < h.stalledUntil;
   }
   isCut(a: string, b: string): boolean {
     return this.cuts.has(a < b ? `${a}|${b}` : `${b}|${a}`);
@@ -176,62 +207,144 @@ export class World {
     throw new SimFailure(`${what}\n  at t=${this.now} ms, seed ${this.seed}\n  replay: ${this.replayCmd}\n--- last events ---\n${tail}`);
   }
 
-  // ------------------------------------------------------------ calls into the core
+  // ------------------------------------------------------------ the driver's ports
 
-  #call(h: Host, f: (c: Core, t: number) => Step): void {
-    const core = h.core;
-    if (!core || h.down) return;
+  /**
+   * Runs `f` against the host's daemon `d` now, or when its stall ends (socket buffers, finished
+   * scripts and due timers wait for SIGCONT); nothing when that daemon is gone.
+   */
+  #call(h: Host, d: NodeDriver, f: () => void): void {
+    if (h.driver !== d || h.down) return;
     if (this.now < h.stalledUntil) {
       h.pending.push(() => {
-        if (h.core === core) this.#process(h, f(core, this.now + h.clockOffset));
+        if (h.driver === d) f();
       });
       return;
     }
-    this.#process(h, f(core, this.now + h.clockOffset));
+    f();
   }
 
-  #process(h: Host, step: Step): void {
-    const core = h.core!;
-    for (const e of step.events) {
-      this.log(`${h.name} ${e.type}: ${e.message}`);
-      this.events.push({ at: this.now, node: h.name, e });
-      this.checker.onEvent(h, e);
-    }
-    for (const out of step.send) this.#send(h, out.to, out.body);
-    for (const a of step.actions) this.#act(h, core, a);
-    if (h.core === core) h.standby = core.standby; // standby is kept across restarts, like the server's spool file
-    if (h.leaving && core.stopped && h.core === core) {
-      h.core = null;
-      h.leaving = false;
-      this.log(`${h.name} daemon exited after a graceful stop`);
-    }
+  /** The ports of one daemon run on host `h`: its view of the simulated world. */
+  #ports(h: Host, self: () => NodeDriver): Ports {
+    const world = this;
+    const live = (d: NodeDriver) => h.driver === d && !h.down;
+    return {
+      clock: { now: () => world.now + h.clockOffset, wall: () => SIM_EPOCH_MS + world.now },
+      timers: {
+        every(ms, f): Timer {
+          let on = true;
+          const d = self();
+          // A random phase per daemon, as real daemons start at different moments. A stalled
+          // daemon misses its ticks; World.stall() gives it the one late tick SIGCONT does.
+          const go = () => {
+            if (!on || !live(d)) return;
+            if (world.now >= h.stalledUntil) f();
+            world.q.push(world.now + ms, go);
+          };
+          world.q.push(world.now + world.rng.int(0, ms - 1), go);
+          return { cancel: () => void (on = false) };
+        },
+        after(ms, f): Timer {
+          let on = true;
+          const d = self();
+          world.q.push(world.now + ms, () => on && world.#call(h, d, f));
+          return { cancel: () => void (on = false) };
+        },
+      },
+      sockets: {
+        open(spec, current, done) {
+          let old: number | null = null;
+          done({
+            ok: true,
+            commit() {
+              if (current && current.udpPort !== spec.udpPort) old = current.udpPort;
+              h.listen.add(spec.udpPort);
+              if (old !== null) world.log(`${h.name} listens on UDP ${spec.udpPort} (and ${old} until its peers move)`);
+            },
+            abort() {},
+          });
+        },
+        retireOld() {
+          const d = h.driver;
+          if (!d) return;
+          h.listen = new Set([d.cluster.server.udpport]);
+        },
+        send(ip, port, bytes) {
+          world.#send(h, ip, port, bytes);
+        },
+        close() {
+          h.listen = new Set();
+        },
+      },
+      agents: {
+        perform(a, _slot, done) {
+          world.#act(h, self(), a, done);
+        },
+        setCluster() {},
+      },
+      alerts: {
+        emit(e) {
+          world.log(`${h.name} ${e.type}: ${e.message}`);
+          world.events.push({ at: world.now, node: h.name, e });
+          world.checker.onEvent(h, e);
+        },
+        setCluster() {},
+        drain(_ms, done) {
+          done();
+        },
+      },
+      store: {
+        load: () => h.persisted,
+        save(p) {
+          h.persisted = p;
+        },
+      },
+      config: {
+        load(selfName, done) {
+          const cluster = world.config;
+          const self = cluster.nodes.find((n) => n.nodename === selfName);
+          if (!self) return done({ ok: false, message: `no node "${selfName}" in the config`, details: [] });
+          done({ ok: true, cluster, self, ips: new Map(cluster.nodes.map((n) => [n.nodename, n.keepAliveIp])) });
+        },
+      },
+      log: {
+        error: (m) => world.log(`${h.name} ERROR ${m}`),
+        warn: (m) => world.log(`${h.name} WARN ${m}`),
+        info: () => {},
+        debug: () => {},
+        setDebugLevel: () => {},
+      },
+      ping: {
+        check(_targets, _from, done) {
+          done(h.pingOk !== false);
+        },
+      },
+    };
   }
 
-  #send(from: Host, to: string, body: MessageBody): void {
+  #send(from: Host, ip: string, port: number, bytes: Uint8Array): void {
     this.messages++;
-    const seq = ++from.seqOut;
-    const inc = from.inc;
-    const target = this.byName.get(to);
-    if (!target || this.isCut(from.name, to) || this.rng.chance(this.drop)) return;
+    const target = this.#byIp.get(ip);
+    if (this.#capture !== null && target) {
+      const d = decode(SIM_KEY, bytes);
+      if (d.ok && d.env.body.kind === "command") this.#capture.push(target.name);
+    }
+    if (!target || this.isCut(from.name, target.name) || this.rng.chance(this.drop)) return;
     // A link delivers in order (a LAN does), unless this message is picked for reordering.
-    const link = `${from.name}>${to}`;
+    const link = `${from.name}>${target.name}`;
     let at = Math.max(this.now + this.rng.int(this.delayMs[0], this.delayMs[1]), this.#linkLast.get(link) ?? 0);
     if (this.rng.chance(this.reorder)) at += this.rng.int(1, 30);
     else this.#linkLast.set(link, at);
-    const deliver = () => this.#deliver(target, from.name, inc, seq, body);
+    const deliver = () => {
+      const d = target.driver;
+      if (!d || target.down || !target.listen.has(port)) return;
+      this.#call(target, d, () => d.onPacket(bytes, from.ip, port));
+    };
     this.q.push(at, deliver);
     if (this.rng.chance(this.dup)) this.q.push(at + this.rng.int(0, 10), deliver);
   }
 
-  #deliver(target: Host, from: string, inc: number, seq: number, body: MessageBody): void {
-    if (!target.core || target.down) return;
-    const r = target.replay.get(from);
-    if (r && r.inc === inc && seq <= r.seq) return; // lib/wire refuses replays and reordered copies
-    target.replay.set(from, { inc, seq });
-    this.#call(target, (c, t) => c.onMessage({ from, incarnation: inc, body }, t));
-  }
-
-  #act(h: Host, core: Core, a: Action): void {
+  #act(h: Host, d: NodeDriver, a: Action, done: (r: ActionResult) => void): void {
     const what = a.type === "fence" ? `fence ${a.node}` : `${a.type} ${a.slot}`;
     if (a.type !== "watch") this.log(`${h.name} action #${a.id} ${what} (${a.reason})`);
     if (a.type === "start" || a.type === "stop") this.journal.push({ at: this.now, node: h.name, type: a.type, slot: a.slot, reason: a.reason });
@@ -268,8 +381,8 @@ export class World {
         this.checker.presenceChanged();
       }
       if (a.type !== "watch" || !ok) this.log(`${h.name} result #${a.id} ${what}: ${ok ? "ok" : "FAILED"} (${detail})`);
-      if (h.core !== core) return; // the daemon that asked is gone: its results go nowhere
-      this.#call(h, (c, t) => c.onResult({ id: a.id, ok, detail }, t));
+      // The daemon that asked is gone: its results go nowhere.
+      this.#call(h, d, () => done({ id: a.id, ok, detail }));
     });
   }
 
@@ -289,8 +402,26 @@ export class World {
     h.stalledUntil = 0;
     h.pending = [];
     h.inc++;
-    h.core = new Core(this.cluster, name, { now: this.now + h.clockOffset, standby: h.standby });
+    h.driver?.close();
+    h.listen = new Set();
+    const cluster = this.config;
+    const self = cluster.nodes.find((n) => n.nodename === name)!;
+    const ips = new Map(cluster.nodes.map((n) => [n.nodename, n.keepAliveIp]));
+    let driver: NodeDriver | null = null;
+    driver = new NodeDriver(this.#ports(h, () => driver!), { cluster, self, key: SIM_KEY, ips, incarnation: h.inc });
+    h.driver = driver;
+    const d = driver;
+    d.onExit(() => {
+      if (h.driver !== d) return;
+      h.driver = null;
+      h.leaving = false;
+      h.listen = new Set();
+      this.log(`${h.name} daemon exited after a graceful stop`);
+    });
     this.#fault(name, `start ${name} (incarnation ${h.inc}, present: ${[...h.present].join(" ") || "nothing"})`);
+    d.start((error) => {
+      if (error !== null) this.fail(`${name} could not start: ${error}`);
+    });
   }
   startAll(): void {
     for (const h of this.hosts) this.start(h.name);
@@ -298,7 +429,9 @@ export class World {
   /** SIGKILL / crash: the daemon vanishes, the host keeps its addresses, crontabs and services. */
   kill(name: string): void {
     const h = this.host(name);
-    h.core = null;
+    h.driver?.close();
+    h.driver = null;
+    h.listen = new Set();
     h.leaving = false;
     this.#fault(name, `kill ${name}`);
   }
@@ -308,7 +441,9 @@ export class World {
   /** The host dies (or is fenced): nothing runs, nothing is present. */
   powerOff(name: string, why = "power off"): void {
     const h = this.host(name);
-    h.core = null;
+    h.driver?.close();
+    h.driver = null;
+    h.listen = new Set();
     h.down = true;
     h.present.clear();
     this.checker.presenceChanged();
@@ -317,22 +452,23 @@ export class World {
   /** Graceful stop (SIGTERM). */
   leave(name: string): void {
     const h = this.host(name);
-    if (!h.core) return;
+    const d = h.driver;
+    if (!d) return;
     this.#fault(name, `graceful stop of ${name}`);
     h.leaving = true;
-    this.#call(h, (c, t) => c.shutdown(t));
+    this.#call(h, d, () => d.shutdown("SIGTERM"));
   }
   /** SIGSTOP for `ms`, then SIGCONT: one late tick, then everything that queued up. */
   stall(name: string, ms: number): void {
     const h = this.host(name);
-    if (!h.core) return;
+    const d = h.driver;
+    if (!d) return;
     h.stalledUntil = this.now + ms;
     this.#fault(name, `stall ${name} for ${ms} ms`);
-    const core = h.core;
     this.at(this.now + ms, () => {
-      if (h.core !== core) return;
+      if (h.driver !== d) return;
       this.#fault(name, `resume ${name}`);
-      this.#call(h, (c, t) => c.tick(t));
+      this.#call(h, d, () => d.tick());
       const queued = h.pending;
       h.pending = [];
       for (const f of queued) f();
@@ -381,18 +517,40 @@ export class World {
     this.lastDisturb = this.now;
     this.log(`FAULT ping targets ${ok ? "reachable" : "unreachable"} from ${name}`);
   }
-  command(name: string, cmd: OperatorCommand): Step | null {
+  /** An operator command typed on `name`'s console (null: no daemon there). */
+  command(name: string, cmd: OperatorCommand): CommandOutcome | null {
     const h = this.host(name);
-    if (!h.core) return null;
-    let out: Step | null = null;
+    const d = h.driver;
+    if (!d) return null;
+    let out: CommandOutcome | null = null;
     this.lastDisturb = this.now;
     this.log(`COMMAND on ${name}: ${JSON.stringify(cmd)}`);
-    this.#call(h, (c, t) => {
-      out = c.command(cmd, "sim@console", t);
-      return out;
+    this.#call(h, d, () => {
+      this.#capture = [];
+      d.command(cmd, "sim@console", (r) => {
+        out = { ...r, forwardedTo: this.#capture ?? [], ...(r.ok ? {} : { rejected: r.message }) };
+      });
+      this.#capture = null;
     });
-    if (cmd.op === "move" && out !== null && (out as Step).rejected === undefined) this.moved.add(cmd.resource);
-    for (const x of this.hosts) if (x.core) x.standby = x.core.standby;
+    if (cmd.op === "move" && out !== null && (out as CommandOutcome).ok) this.moved.add(cmd.resource);
+    return out;
+  }
+
+  /** The config every later start and reload reads (the file on every host). */
+  setConfig(cluster: Cluster): void {
+    this.config = cluster;
+    this.log(`CONFIG changed (fingerprint ${cluster.fingerprint.slice(0, 12)})`);
+  }
+
+  /** SIGHUP on `name`: re-read World.config. */
+  reload(name: string): Reply | null {
+    const h = this.host(name);
+    const d = h.driver;
+    if (!d) return null;
+    let out: Reply | null = null;
+    this.lastDisturb = this.now;
+    this.log(`RELOAD on ${name}`);
+    this.#call(h, d, () => d.reload("SIGHUP", (r) => (out = r)));
     return out;
   }
 
