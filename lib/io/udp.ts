@@ -26,9 +26,6 @@ export interface UdpEndpoint {
   readonly received: number;
 }
 
-/** Packets kept per destination while its sending socket opens: the newest per port, at most this many ports. */
-const MAX_PENDING = 4;
-
 type PacketHandler = (bytes: Uint8Array, srcIp: string, srcPort: number) => void;
 
 const WHY: Record<string, string> = {
@@ -91,8 +88,8 @@ export async function openUdp(opts: UdpOptions, onPacket: PacketHandler): Promis
 
   // Bun 1.4.5: once a socket has seen ECONNREFUSED (an ICMP port unreachable for something it sent),
   // it neither sends nor receives any more. So the receiving socket never sends, and every
-  // destination gets its own sending socket bound to sendHost: a dead peer breaks only its own
-  // socket, which is replaced on the next send to it.
+  // destination (address and port) gets its own sending socket bound to sendHost: a dead peer breaks
+  // only its own socket, which is replaced on the next send to it.
   const receiver = await bindSocket(opts.bindHost, opts.port, "");
   // Fail fast at start when sendHost is not an address of this host.
   const probe = await bindSocket(opts.sendHost, 0, " (sending socket)").catch((err) => {
@@ -105,8 +102,8 @@ export async function openUdp(opts: UdpOptions, onPacket: PacketHandler): Promis
     socket: import("bun").udp.Socket<"uint8array"> | null;
     broken: boolean;
     opening: boolean;
-    /** The newest packets asked for while the socket was being (re)opened (one per port: a udpport move sends to two). */
-    pending: Array<{ port: number; bytes: Uint8Array }>;
+    /** The newest packet asked for while the socket was being (re)opened. */
+    pending: { port: number; bytes: Uint8Array } | null;
   }
   const senders = new Map<string, Sender>();
 
@@ -151,13 +148,13 @@ export async function openUdp(opts: UdpOptions, onPacket: PacketHandler): Promis
         }
         entry.socket = socket;
         entry.broken = false;
-        const queued = entry.pending;
-        entry.pending = [];
-        for (const p of queued) transmit(entry, host, p.port, p.bytes);
+        const p = entry.pending;
+        entry.pending = null;
+        if (p) transmit(entry, host, p.port, p.bytes);
       },
       (err) => {
         entry.opening = false;
-        entry.pending = [];
+        entry.pending = null;
         fail(err);
       },
     );
@@ -166,15 +163,16 @@ export async function openUdp(opts: UdpOptions, onPacket: PacketHandler): Promis
   return {
     send(host, port, bytes) {
       if (closed) return;
-      let entry = senders.get(host);
+      // Per destination address and port: during a udpport move one of the two ports is closed, and
+      // the ICMP refusals it draws must not break the socket that reaches the other.
+      const dest = `${host}|${port}`;
+      let entry = senders.get(dest);
       if (!entry) {
-        entry = { socket: null, broken: true, opening: false, pending: [] };
-        senders.set(host, entry);
+        entry = { socket: null, broken: true, opening: false, pending: null };
+        senders.set(dest, entry);
       }
       if (entry.broken || entry.socket === null) {
-        const same = entry.pending.findIndex((p) => p.port === port);
-        if (same >= 0) entry.pending[same] = { port, bytes };
-        else if (entry.pending.length < MAX_PENDING) entry.pending.push({ port, bytes });
+        entry.pending = { port, bytes };
         if (!entry.opening) reopen(entry, host);
         return;
       }

@@ -74,3 +74,73 @@ describe.skipIf(!haveBinary)("config reload of a running drcm", () => {
     expect(c.has("solo", "10.99.1.101")).toBe(false);
   });
 });
+
+// Issue 13: a reload that changes udpport used to make every node send where nobody listened (all peers
+// dead, a 2-node cluster split). Now a port change is made before it is broken: every node listens on
+// both ports and sends to both until each peer is heard on the new one.
+describe.skipIf(!haveBinary)("reload of udpport and keep_alive_interval on a running 3-node cluster", () => {
+  let c: TestCluster;
+  let text = "";
+  const names = ["r1", "r2", "r3"];
+  const starts = () => names.map((n) => c.journal(n).filter((l) => / (start|stop) /.test(l)).length);
+  const deaths = () => names.flatMap((n) => c.log(n).split("\n").filter((l) => /is dead|no heartbeat for/.test(l)));
+  beforeAll(async () => {
+    c = new TestCluster({
+      nodes: [
+        { name: "r1", ip: "127.0.0.51", lines: ["node_floating_ip_addrs = vip"] },
+        { name: "r2", ip: "127.0.0.52", lines: ["node_backup_floating_ip_addrs = r1:vip", "node_services = web"] },
+        { name: "r3", ip: "127.0.0.53", lines: ["node_backup_floating_ip_addrs = r1:vip", "node_backup_services = r2:web"] },
+      ],
+      resources: ["[CM_IPADDRS]", "vip, 10.99.2.100, 24, eth0, AGENT", "[CM_SERVICES]", "web, httpd, AGENT"].join("\n"),
+    });
+    text = readFileSync(c.configFile, "utf8");
+    c.startAll();
+    const up = await waitFor(async () => /Cluster status: HEALTHY/.test((await c.client(["--command=cm_stat"], "r1")).out), 15000);
+    expect(up).toBeGreaterThanOrEqual(0);
+  });
+  afterAll(async () => {
+    await c?.cleanup();
+  });
+
+  test("udpport changed on every node, one reload command: HEALTHY throughout, no death, no move, old port closed", async () => {
+    const before = starts();
+    text = text.replace(`udpport = ${c.port}`, `udpport = ${c.port + 1}`);
+    writeFileSync(c.configFile, text);
+    const r = await c.client(["--command=reload"], "r1");
+    expect(r.code).toBe(0);
+    for (const n of names) expect(await waitFor(() => /old port \d+ closed/.test(c.log(n)), 5000)).toBeGreaterThanOrEqual(0);
+    await Bun.sleep(2000); // several dead_times on the new port alone
+    expect(deaths()).toEqual([]);
+    expect(starts()).toEqual(before);
+    const st = await c.client(["--command=cm_stat"], "r3");
+    expect(st.out).toMatch(/Cluster status: HEALTHY/);
+    for (const n of names) expect(c.log(n)).toContain(`Heartbeats now on UDP 127.0.0.${50 + Number(n[1])}:${c.port + 1}`);
+  });
+
+  test("keep_alive_interval changed, SIGHUP node by node 300 ms apart: no death, no move, new period in effect", async () => {
+    const before = starts();
+    text = text.replace("keep_alive_interval = 50ms", "keep_alive_interval = 150ms").replace("dead_time = 800ms", "dead_time = 1200ms");
+    writeFileSync(c.configFile, text);
+    for (const n of names) {
+      c.signal(n, "SIGHUP");
+      await Bun.sleep(300);
+    }
+    for (const n of names) expect(await waitFor(() => (c.log(n).match(/Reloaded /g) ?? []).length >= 2, 5000)).toBeGreaterThanOrEqual(0);
+    await Bun.sleep(2500);
+    expect(deaths()).toEqual([]);
+    expect(starts()).toEqual(before);
+    const st = await c.client(["--command=cm_stat"], "r2");
+    expect(st.out).toMatch(/Cluster status: HEALTHY/);
+  });
+
+  test("a restart-only key (log_dir) is refused whole, naming the key and its line, and nothing else of the file applies", async () => {
+    const next = text.replace(/log_dir = .*/, `log_dir = ${c.dir}/elsewhere`).replace("failback_delay = 2s", "failback_delay = 9s");
+    writeFileSync(c.configFile, next);
+    const r = await c.client(["--command=reload"], "r1");
+    expect(r.code).not.toBe(0);
+    const line = next.split("\n").findIndex((l) => l.startsWith("log_dir")) + 1;
+    expect(r.out).toContain(`restart needed to change log_dir (${c.configFile}:${line}`);
+    expect(c.log("r1")).toMatch(/Reload refused .*restart needed/);
+    writeFileSync(c.configFile, text);
+  });
+});

@@ -32,6 +32,21 @@ async function closedPort(): Promise<number> {
 }
 
 describe("openUdp", () => {
+  test("openUdp() keeps reaching a peer's open port while sending to its closed one (a udpport move)", async () => {
+    const a = await endpoint(IP_A, IP_A);
+    const b = await endpoint(IP_B, IP_B);
+    const closed = await closedPort();
+    // Interleaved, as heartbeats during a port move: each refusal from the closed port must not
+    // break the socket that reaches the open one.
+    for (let i = 0; i < 40; i++) {
+      a.ep.send(IP_B, closed, new Uint8Array([9]));
+      a.ep.send(IP_B, b.ep.port, new Uint8Array([i]));
+      await Bun.sleep(5);
+    }
+    await until(() => b.got.length >= 38, 1000);
+    expect(b.got.length).toBeGreaterThanOrEqual(38);
+  });
+
   test("openUdp() endpoints exchange packets and see each other's address", async () => {
     const a = await endpoint(IP_A, IP_A);
     const b = await endpoint(IP_B, IP_B);
