@@ -89,6 +89,12 @@ describe("datadriven", () => {
     expect(lineDiff(a, b)).toBe(["--- expected", "+++ actual", "@@ -2,7 +2,7 @@", " 2", " 3", " 4", "-5", "+five", " 6", " 7", " 8"].join("\n"));
   });
 
+  test("runScript() names the command and line of a script mistake", () => {
+    const blocks = parseScript("cluster nodes=2\n----\n\nkill cmnode9\n----\n", "x.txt").blocks;
+    expect(() => runScript(blocks)).toThrow('Unknown node "cmnode9": expected one of cmnode1, cmnode2 (command "kill cmnode9" at line 4)');
+    expect(() => runScript(parseScript("run 1s\n----\n", "x.txt").blocks)).toThrow("The script must start with a cluster line");
+  });
+
   test("renderEvent() prints type and fields, never the message", () => {
     expect(renderEvent("cmnode2", { type: "takeover", node: "cmnode1", from: "cmnode1", to: "cmnode2", slot: "ipaddr:vip1@cmnode1", resource: "ipaddr:vip1", message: "any wording" })).toBe(
       "cmnode2 takeover vip1 from cmnode1",
