@@ -6,6 +6,7 @@ import type { Finding } from "../../lib/config/model.ts";
 import { configTemplate } from "../../lib/config/template.ts";
 import { parseBool, parseDurationMs, splitCsv, isNetmask } from "../../lib/config/values.ts";
 import { SERVER_KEYS, NODE_KEYS } from "../../lib/config/keys.ts";
+import { keyTablesMarkdown } from "../../lib/config/keys-doc.ts";
 
 const FIX = join(import.meta.dir, "../fixtures/config");
 const fixture = (name: string): string => readFileSync(join(FIX, name), "utf8");
@@ -386,6 +387,16 @@ describe("configTemplate()", () => {
     const text = configTemplate("/srv/drcm");
     expect(text).toContain("# alert_script = /srv/drcm/utils/mail_alert.sh");
     expect(text).not.toContain("cm_alert.sh");
+  });
+
+  test("keyTablesMarkdown() is what configuration.md shows: every key with its default and reload class", () => {
+    const doc = readFileSync(join(import.meta.dir, "../../packaging/doc/configuration.md"), "utf8");
+    expect(doc).toContain(keyTablesMarkdown()); // else: bun packaging/gen-docs.ts
+    for (const k of [...SERVER_KEYS, ...NODE_KEYS]) expect(doc).toMatch(new RegExp(`^\\| \`${k.key}\` \\| [^|]+ \\| (live|\\*\\*restart\\*\\*) \\|`, "m"));
+  });
+
+  test("every restart-only [CM_SERVER] key names the field a reload compares", () => {
+    for (const k of SERVER_KEYS) if (k.reload === "restart") expect(k.field).toBeDefined();
   });
 
   test("configTemplate() mentions every key that has an effect, with its default", () => {
