@@ -245,7 +245,9 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   const order: Mode[] = ["help", "version", "check-config", "keygen", "install", "import-heartbeat", "demo", "client"];
   o.mode = order.find((m) => modes.includes(m)) ?? "server";
   // 1.x ignored stray words silently; a typo like `drcm check-config` then started a server.
-  if (o.mode !== "demo" && o.rest.length > 0) {
+  // Words after --command= belong to the command (`--command=move ledger node1`, as the manual writes it).
+  const commandWords = o.mode === "client" && o.command !== null;
+  if (o.mode !== "demo" && !commandWords && o.rest.length > 0) {
     const hint = o.mode === "client" ? ` (client commands go in --command="${o.rest.join(" ")}")` : "";
     throw new UsageError(`Unexpected argument "${o.rest[0]}"${hint}: use --help to list valid options`);
   }

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { splitWords } from "../../lib/client/commands.ts";
 import { parseArgs, UsageError, DEFAULT_CONFIG } from "../../lib/cli/args.ts";
 
 describe("parseArgs()", () => {
@@ -63,5 +64,14 @@ describe("parseArgs()", () => {
     expect(msg(["--debug-level=high"])).toContain('expected a whole number, got "high"');
     expect(msg(["check-config"])).toContain('Unexpected argument "check-config"');
     expect(msg(["--client", "cm_stat"])).toContain('--command="cm_stat"');
+    expect(msg(["--check-config", "--command=move", "web"])).toContain('Unexpected argument "web"');
+  });
+
+  test("parseArgs() keeps the words after --command= for the command, as the 1.x manual writes them", () => {
+    for (const argv of [["--client", "--command=move", "ledger", "node1"], ["--client", "--command=move ledger node1"], ["--command=move", "ledger", "node1", "--client"]]) {
+      const o = parseArgs(argv);
+      expect(o.mode).toBe("client");
+      expect([...splitWords(o.command!), ...o.rest]).toEqual(["move", "ledger", "node1"]);
+    }
   });
 });
