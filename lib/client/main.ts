@@ -13,7 +13,7 @@ import { healthFailure, UNKNOWN } from "./health.ts";
 import { makePaint, wantColor } from "./paint.ts";
 import { runCommand, type ClientContext } from "./run.ts";
 import { localStamp } from "./stamp.ts";
-import { makeCaller, whoAmI } from "./transport.ts";
+import { makeCaller, whoAmI } from "../io/control-client.ts";
 
 const write = (stream: NodeJS.WriteStream) => (s: string) => void stream.write(s);
 const drain = (stream: NodeJS.WriteStream) => new Promise<void>((r) => stream.write("", () => r()));

@@ -9,13 +9,13 @@ import { parseCommand, nonInteractiveHelp, consoleHelp, type CommandSpec } from 
 import { evaluateHealth, healthFailure, CRITICAL, UNKNOWN } from "./health.ts";
 import type { Paint } from "./paint.ts";
 import { renderPrintcfg } from "./printcfg.ts";
-import { commandReplySchema, encodeCommandArgs, pingReplySchema, statusReplySchema, type NodeInfo } from "./protocol.ts";
+import { commandReplySchema, encodeCommandArgs, pingReplySchema, statusReplySchema, type NodeInfo } from "../wire/control-protocol.ts";
 import { renderCmStat } from "./render-cmstat.ts";
 import { renderStatusJson } from "./render-json.ts";
 import { renderRstatsNode } from "./render-rstats.ts";
 import { resolveNode, resolveResource } from "./resolve.ts";
 import type { Stamp } from "./stamp.ts";
-import type { Caller, Endpoint } from "./transport.ts";
+import type { Caller, Endpoint } from "../io/control-client.ts";
 
 export interface ClientContext {
   readonly cluster: Cluster;

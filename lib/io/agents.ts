@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { ApplicationResource, Cluster, FilesystemResource, NodeConfig, Resource, ResourceKind } from "../config/model.ts";
 import type { Action, ActionResult, Slot } from "../core/types.ts";
 import { appendRunLog, describeResult, runShell, type RunResult } from "./runner.ts";
-import { passwdEntry } from "../user.ts";
+import { passwdEntry } from "./passwd.ts";
 
 /** 1.x resource log names in log_dir. */
 export const RESOURCE_LOGS: Readonly<Record<ResourceKind, string>> = {

@@ -15,7 +15,7 @@ import { CONTROL_NONCE_TTL_MS, decodeRequest, encodeReply, frame, FrameReader, N
 import { commandSchema } from "../wire/schema.ts";
 import { parseJson } from "../wire/codec.ts";
 import { z } from "zod";
-import { AUTH_FAILED, encodeRefusal } from "../client/protocol.ts";
+import { AUTH_FAILED, encodeRefusal } from "../wire/control-protocol.ts";
 
 export interface ControlApi {
   status(): ClusterStatus;

@@ -1,6 +1,6 @@
-// Requests and replies of the control channel, shared by the client (lib/client) and the server
-// side (lib/io/control.ts). The bytes are signed by lib/wire/control.ts on TCP; on the local unix
-// socket (mode 0600, root only) the same JSON travels in plain frames.
+// Requests and replies of the control channel, shared by the client side (lib/io/control-client.ts,
+// lib/client) and the server side (lib/io/control.ts). The bytes are signed by lib/wire/control.ts on
+// TCP; on the local unix socket (mode 0600, root only) the same JSON travels in plain frames.
 //   ping    -> { ok, info }
 //   status  -> { ok, info, status }
 //   command -> { ok, message }        args[0] = the OperatorCommand as JSON

@@ -8,8 +8,8 @@ import { existsSync } from "node:fs";
 import { createConnection, type Socket } from "node:net";
 import { decodeReply, encodeRequest, frame, FrameReader } from "../wire/control.ts";
 import { parseJson } from "../wire/codec.ts";
-import { AUTH_FAILED, decodeRefusal } from "./protocol.ts";
-import { currentUserName } from "../user.ts";
+import { AUTH_FAILED, decodeRefusal } from "../wire/control-protocol.ts";
+import { currentUserName } from "./passwd.ts";
 
 export interface Endpoint {
   readonly nodename: string;
