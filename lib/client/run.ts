@@ -136,7 +136,7 @@ async function askStatus(ctx: ClientContext, localOnly = false): Promise<Asked> 
     if (!r.ok) return r;
     const v = statusReplySchema.safeParse(r.reply);
     if (!v.success) return { error: "unexpected reply" };
-    return { node: n, status: v.data.status as ClusterStatus, info: v.data.info };
+    return { node: n, status: v.data.status, info: v.data.info };
   };
   const failed = (n: NodeConfig, r: Failed): void => {
     if (r.authFailed) authRefused++;
@@ -215,7 +215,7 @@ async function rstats(ctx: ClientContext, selector: string | null): Promise<numb
         return { ok: false as const, error: r.error };
       }
       const v = statusReplySchema.safeParse(r.reply);
-      return v.success ? { ok: true as const, status: v.data.status as ClusterStatus } : { ok: false as const, error: "unexpected reply" };
+      return v.success ? { ok: true as const, status: v.data.status } : { ok: false as const, error: "unexpected reply" };
     }),
   );
   const now = ctx.now();

@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { createConnection, type Socket } from "node:net";
 import { decodeReply, encodeRequest, frame, FrameReader } from "../wire/control.ts";
 import { parseJson } from "../wire/codec.ts";
-import { AUTH_FAILED, decodeRefusal } from "../wire/control-protocol.ts";
+import { AUTH_FAILED, decodeRefusal, type LocalRequest } from "../wire/control-protocol.ts";
 import { currentUserName } from "./passwd.ts";
 
 export interface Endpoint {
@@ -42,7 +42,7 @@ export function makeCaller(key: Uint8Array | null, by: string, keyError: string 
     async call(ep, command, args, t = DEFAULT_TIMEOUTS) {
       const started = performance.now();
       if (ep.unixPath !== null && existsSync(ep.unixPath)) {
-        const r = await exchange({ path: ep.unixPath }, new TextEncoder().encode(JSON.stringify({ by, command, args })), t, (b) => {
+        const r = await exchange({ path: ep.unixPath }, new TextEncoder().encode(JSON.stringify({ by, command, args: [...args] } satisfies LocalRequest)), t, (b) => {
           const v = parseJson(b);
           return v === undefined ? { ok: false, error: "malformed reply" } : { ok: true, reply: v };
         });
