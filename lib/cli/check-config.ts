@@ -9,6 +9,7 @@ import type { Finding } from "../config/model.ts";
 import { exitCodeFor, formatFinding, summarize, summaryLines } from "../config/report.ts";
 import { configTemplate } from "../config/template.ts";
 import type { CliOptions } from "./args.ts";
+import { errorMessage } from "../error.ts";
 
 const print = (lines: string[]): void => {
   process.stdout.write(lines.map((l) => `${l}\n`).join(""));
@@ -23,7 +24,7 @@ async function writeTemplate(o: CliOptions, file: string): Promise<number> {
     await writeFile(abs, configTemplate(dirname(abs)), { flag: "wx", mode: 0o644 });
   } catch (e) {
     written = false;
-    why = (e as Error).message;
+    why = errorMessage(e);
   }
   if (o.json) {
     print([JSON.stringify({ file, templateWritten: written, findings: written ? [] : [{ severity: "ERROR", file, line: 0, message: `Cannot write to config file ${file}: ${why}` }], summary: null, exitCode: written ? 2 : 1 }, null, 2)]);

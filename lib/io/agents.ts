@@ -7,6 +7,7 @@ import type { ApplicationResource, Cluster, FilesystemResource, NodeConfig, Reso
 import type { Action, ActionResult, Slot } from "../core/types.ts";
 import { appendRunLog, describeResult, runShell, type RunResult } from "./runner.ts";
 import { passwdEntry } from "./passwd.ts";
+import { errorMessage } from "../error.ts";
 
 /** 1.x resource log names in log_dir. */
 export const RESOURCE_LOGS: Readonly<Record<ResourceKind, string>> = {
@@ -216,7 +217,7 @@ export class AgentRunner {
       if (slot === undefined) return { id: action.id, ok: false, detail: `No slot given for ${action.type} of "${action.slot}"` };
       return await this.slotAction(action.id, action.type, slot);
     } catch (e) {
-      return { id: action.id, ok: false, detail: `Agent error: ${(e as Error).message}` };
+      return { id: action.id, ok: false, detail: `Agent error: ${errorMessage(e)}` };
     }
   }
 

@@ -10,6 +10,7 @@ import { decodeReply, encodeRequest, frame, FrameReader } from "../wire/control.
 import { parseJson } from "../wire/codec.ts";
 import { AUTH_FAILED, decodeRefusal, type LocalRequest } from "../wire/control-protocol.ts";
 import { currentUserName } from "./passwd.ts";
+import { errorMessage } from "../error.ts";
 
 export interface Endpoint {
   readonly nodename: string;
@@ -84,7 +85,7 @@ function exchange(target: Target, request: Uint8Array, t: Timeouts, decode: (b: 
     try {
       sock = "path" in target ? createConnection(target.path) : createConnection({ host: target.host, port: target.port });
     } catch (e) {
-      resolve({ ok: false, error: (e as Error).message });
+      resolve({ ok: false, error: errorMessage(e) });
       return;
     }
     const connectTimer = setTimeout(() => done({ ok: false, error: `connect timed out after ${t.connectMs} ms` }), t.connectMs);

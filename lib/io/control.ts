@@ -15,6 +15,7 @@ import { CONTROL_NONCE_TTL_MS, decodeRequest, encodeReply, frame, FrameReader, N
 import { commandSchema } from "../wire/schema.ts";
 import { parseJson } from "../wire/codec.ts";
 import { AUTH_FAILED, encodeRefusal, localRequestSchema, type NodeInfo } from "../wire/control-protocol.ts";
+import { errorMessage } from "../error.ts";
 
 export interface ControlApi {
   status(): ClusterStatus;
@@ -127,7 +128,7 @@ export async function startControl(opts: ControlOptions): Promise<ControlServer>
           sock.end(frame(d.reply(reply)));
         },
         (e: unknown) => {
-          opts.log("error", `Control request "${d.command}" from ${d.by} failed: ${(e as Error).message}`);
+          opts.log("error", `Control request "${d.command}" from ${d.by} failed: ${errorMessage(e)}`);
           sock.destroy();
         },
       );
@@ -173,7 +174,7 @@ export async function startControl(opts: ControlOptions): Promise<ControlServer>
       servers.push(unix);
     } catch (e) {
       // The TCP channel still works: log and go on rather than refuse to start the node.
-      opts.log("error", `Cannot open control socket ${path}: ${(e as Error).message}`);
+      opts.log("error", `Cannot open control socket ${path}: ${errorMessage(e)}`);
     }
   }
 

@@ -4,6 +4,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { errnoCode, errorMessage } from "../error.ts";
 
 /** How long the parent waits for the pidfile before it gives up. */
 const READY_TIMEOUT_MS = 10_000;
@@ -25,7 +26,7 @@ export function pidAlive(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
+    return errnoCode(e) === "EPERM";
   }
 }
 
@@ -126,7 +127,7 @@ export async function daemonize(argv: readonly string[], pidfile: string): Promi
   try {
     errFd = openSync(errPath, "w+", 0o600);
   } catch (e) {
-    process.stderr.write(`drcm: ERROR - Cannot create "${errPath}": ${(e as Error).message}\n`);
+    process.stderr.write(`drcm: ERROR - Cannot create "${errPath}": ${errorMessage(e)}\n`);
     return 1;
   }
   const cmd = selfCommand(argv);
@@ -144,7 +145,7 @@ export async function daemonize(argv: readonly string[], pidfile: string): Promi
   } catch (e) {
     closeSync(errFd);
     unlinkSync(errPath);
-    process.stderr.write(`drcm: ERROR - Cannot start "${cmd[0]}": ${(e as Error).message}\n`);
+    process.stderr.write(`drcm: ERROR - Cannot start "${cmd[0]}": ${errorMessage(e)}\n`);
     return 1;
   }
   child.unref();

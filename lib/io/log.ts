@@ -5,6 +5,7 @@
 import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { syslogStamp } from "../stamp.ts";
+import { errnoCode } from "../error.ts";
 
 export type Level = "ERROR" | "WARNING" | "INFO" | "DEBUG";
 
@@ -164,7 +165,7 @@ export function createLogger(opts: LoggerOptions): Logger {
       try {
         renameSync(`${path}.${n}`, `${path}.${n + 1}`);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+        if (errnoCode(e) !== "ENOENT") throw e;
       }
     }
     if (target) renameSync(path, `${path}.1`);

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { parseArgs, UsageError, DEFAULT_CONFIG } from "../../lib/cli/args.ts";
+import { errorMessage } from "../../lib/error.ts";
 
 describe("parseArgs()", () => {
   test("parseArgs() defaults to the server with /etc/drcm/cm.cfg", () => {
@@ -51,7 +52,7 @@ describe("parseArgs()", () => {
         return "no error";
       } catch (e) {
         expect(e).toBeInstanceOf(UsageError);
-        return (e as Error).message;
+        return errorMessage(e);
       }
     };
     expect(msg(["--bogus"])).toContain("Unknown option --bogus");
