@@ -7,7 +7,8 @@ import { readdir, readFile, writeFile } from "node:fs/promises";
 import { hostname, networkInterfaces } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { CliOptions } from "../cli/args.ts";
-import { formatFinding, type ImportFinding } from "./finding.ts";
+import { formatFinding } from "../config/report.ts";
+import type { ImportFinding } from "./finding.ts";
 import { importHeartbeat, namesToResolve, type HeartbeatFile, type HeartbeatFiles } from "./import.ts";
 import { errnoCode, unreadableReason } from "../error.ts";
 

@@ -2,6 +2,7 @@
 // ucast peers, heartbeat interfaces). Every directive ends as a key, a comment or a finding.
 import type { Directive } from "./hacf.ts";
 import type { Findings, SourceRef } from "./finding.ts";
+import { isIPv4 } from "../config/values.ts";
 
 export interface Ucast {
   readonly iface: string;
@@ -31,11 +32,6 @@ export function heartbeatMs(text: string): number | null {
 
 /** The shortest exact drcm duration text. */
 export const durationText = (ms: number): string => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
-
-export const isIPv4 = (s: string): boolean => {
-  const p = s.split(".");
-  return p.length === 4 && p.every((x) => /^\d{1,3}$/.test(x) && Number(x) <= 255);
-};
 
 const ref = (d: Directive): string => `ha.cf:${d.at.line}`;
 
