@@ -8,7 +8,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EMBEDDED } from "../embedded.ts";
-import { currentDaemonUser, groupName } from "../io/agents.ts";
+import { currentDaemonUser, groupName } from "../io/passwd.ts";
 import { drcmShell, sq } from "./self.ts";
 
 export interface DemoNode {
