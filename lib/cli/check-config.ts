@@ -3,11 +3,9 @@
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { checkEnvironment } from "../config/checks.ts";
-import { loadCluster } from "../config/load.ts";
-import type { Finding } from "../config/model.ts";
 import { exitCodeFor, formatFinding, summarize, summaryLines } from "../config/report.ts";
 import { configTemplate } from "../config/template.ts";
+import { loadAndCheck } from "../config/verify.ts";
 import type { CliOptions } from "./args.ts";
 import { errorMessage } from "../error.ts";
 
@@ -47,9 +45,7 @@ export async function runCheckConfig(o: CliOptions): Promise<number> {
   const file = o.configFile;
   if (!existsSync(file)) return writeTemplate(o, file);
 
-  const { cluster, findings } = await loadCluster(file);
-  const all: Finding[] = [...findings];
-  if (cluster) all.push(...(await checkEnvironment(cluster, { node: o.node })));
+  const { cluster, findings: all } = await loadAndCheck(file, { node: o.node });
   const code = exitCodeFor(all);
 
   if (o.json) {

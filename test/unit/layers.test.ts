@@ -22,6 +22,7 @@ const IMPURE_CONFIG: Readonly<Record<string, string>> = {
   "lib/config/auth.ts": "reads .auth/authkey and its mode bits",
   "lib/config/checks.ts": "checks scripts, directories and the key on this machine",
   "lib/config/self.ts": "finds this node by the machine's hostname",
+  "lib/config/verify.ts": "load.ts, then checks.ts",
 };
 
 interface Rule {
