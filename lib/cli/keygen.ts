@@ -7,7 +7,7 @@ import { authPaths, keyToken } from "../config/auth.ts";
 import type { CliOptions } from "./args.ts";
 import { errorMessage } from "../error.ts";
 
-export const KEY_BYTES = 2048;
+const KEY_BYTES = 2048;
 
 /** Writes a file whole or not at all, private from the first byte. */
 function writePrivate(path: string, data: Uint8Array | string): void {

@@ -37,19 +37,19 @@ export interface ClientContext {
 }
 
 /** 1.x: unknown command, and unknown node for ping/rstats. */
-export const EXIT_USAGE = 255;
+const EXIT_USAGE = 255;
 /** A command drcm 2 understood but cannot run: bad arguments, refused, nobody reachable, no key. */
-export const EXIT_FAILED = 1;
+const EXIT_FAILED = 1;
 /** Commands that never touch the network, so they work without a key. */
 const LOCAL_COMMANDS: ReadonlySet<string> = new Set(["help", "printcfg"]);
 const KEY_HINT = "is .auth/authkey the same on every node?";
 
 /** One node's failure to answer, worded so a wrong key is not mistaken for a dead node. */
-export function failureText(nodename: string, r: { error: string; authFailed?: true }): string {
+function failureText(nodename: string, r: { error: string; authFailed?: true }): string {
   return r.authFailed ? `${nodename} refused the request: ${r.error} (${KEY_HINT})` : `${nodename} did not answer (${r.error})`;
 }
 
-export function endpointOf(ctx: Pick<ClientContext, "cluster" | "self">, n: NodeConfig): Endpoint {
+function endpointOf(ctx: Pick<ClientContext, "cluster" | "self">, n: NodeConfig): Endpoint {
   const local = ctx.self !== null && ctx.self.nodename === n.nodename;
   return {
     nodename: n.nodename,

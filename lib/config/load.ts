@@ -62,7 +62,7 @@ export function parseClusterText(text: string, file: string): { cluster: Cluster
 }
 
 /** File order, so the output reads top to bottom like the config. */
-export function sortFindings(f: Finding[]): Finding[] {
+function sortFindings(f: Finding[]): Finding[] {
   return f.map((x, i) => [x, i] as const).sort((a, b) => a[0].line - b[0].line || a[1] - b[1]).map(([x]) => x);
 }
 

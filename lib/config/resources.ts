@@ -31,7 +31,7 @@ const FIELD_COUNTS: Record<ResourceKind, readonly number[]> = {
 const noSpaces = (s: string): string => s.replace(/\s+/g, "");
 
 /** Parses one resource line; null (with findings) when it cannot become a resource. */
-export function parseResourceLine(kind: ResourceKind, text: string, line: number, etcDir: string, file: string, findings: Finding[]): Resource | null {
+function parseResourceLine(kind: ResourceKind, text: string, line: number, etcDir: string, file: string, findings: Finding[]): Resource | null {
   const f = splitCsv(text);
   const section = Object.keys(SECTION_KIND).find((s) => SECTION_KIND[s] === kind)!;
   if (!FIELD_COUNTS[kind].includes(f.length)) {

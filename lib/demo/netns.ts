@@ -26,7 +26,7 @@ const must = (cmd: string[]): void => {
 };
 
 /** Why --netns cannot run here, or null. */
-export function netnsUnavailable(): string | null {
+function netnsUnavailable(): string | null {
   if (typeof process.getuid === "function" && process.getuid() !== 0) return "it needs root (network namespaces)";
   if (Bun.which("ip") === null) return "the ip command is missing (package iproute2)";
   if (sh(["ip", "netns", "list"]).code !== 0) return "ip netns does not work here";

@@ -22,7 +22,7 @@ export interface HaCfFacts {
 }
 
 /** Heartbeat times: a number of seconds, or with an `ms`/`us`/`s` suffix. Null when unreadable. */
-export function heartbeatMs(text: string): number | null {
+function heartbeatMs(text: string): number | null {
   const m = /^(\d+(?:\.\d+)?)(ms|us|s)?$/i.exec(text.trim());
   if (!m) return null;
   const unit = (m[2] ?? "s").toLowerCase();
@@ -31,7 +31,7 @@ export function heartbeatMs(text: string): number | null {
 }
 
 /** The shortest exact drcm duration text. */
-export const durationText = (ms: number): string => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
+const durationText = (ms: number): string => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
 
 const ref = (d: Directive): string => `ha.cf:${d.at.line}`;
 

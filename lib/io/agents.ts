@@ -10,14 +10,14 @@ import { currentDaemonUser, groupName, primaryGroup, type DaemonUser } from "./p
 import { errorMessage } from "../error.ts";
 
 /** 1.x resource log names in log_dir. */
-export const RESOURCE_LOGS: Readonly<Record<ResourceKind, string>> = {
+const RESOURCE_LOGS: Readonly<Record<ResourceKind, string>> = {
   crontab: "crontab_resource.log",
   ipaddr: "ipv4addr_resource.log",
   service: "service_resource.log",
   application: "application_resource.log",
   filesystem: "filesystem_resource.log",
 };
-export const FENCE_LOG = "fence.log";
+const FENCE_LOG = "fence.log";
 
 export type SlotVerb = "start" | "stop" | "watch" | "probe";
 

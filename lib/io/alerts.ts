@@ -44,7 +44,7 @@ export const ALERT_KINDS: Readonly<Record<EventType, { severity: AlertSeverity; 
 };
 
 /** Events waiting per script; beyond this the oldest are dropped (counted and logged). */
-export const ALERT_QUEUE_LIMIT = 1000;
+const ALERT_QUEUE_LIMIT = 1000;
 
 export type RunShell = typeof runShell;
 

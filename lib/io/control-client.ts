@@ -27,7 +27,7 @@ export interface Timeouts {
   /** Whole request, connect included. */
   readonly totalMs: number;
 }
-export const DEFAULT_TIMEOUTS: Timeouts = { connectMs: 300, totalMs: 1000 };
+const DEFAULT_TIMEOUTS: Timeouts = { connectMs: 300, totalMs: 1000 };
 
 /** `authFailed`: the node answered with the refusal frame, the request's key is not its key. */
 export type CallResult = { ok: true; reply: unknown; via: "unix" | "tcp" } | { ok: false; error: string; authFailed?: true };

@@ -43,8 +43,8 @@ export interface ControlServer {
   rejected(): Record<string, number>;
 }
 
-export const IDLE_MS = 2000;
-export const MAX_CONNECTIONS = 32;
+const IDLE_MS = 2000;
+const MAX_CONNECTIONS = 32;
 /** Requests are small; a status reply may be large, so only the inbound side is capped this low. */
 const MAX_REQUEST_BYTES = 256 * 1024;
 

@@ -47,7 +47,7 @@ const isCompiledScript = (script: string | undefined): boolean =>
  * when running from source, it runs the same script. A stale pidfile whose pid the kernel has since given to
  * another program (even `vim /etc/drcm/cm.cfg`) must not block a start.
  */
-export function isDrcm(pid: number, script: string | undefined = process.argv[1]): boolean {
+function isDrcm(pid: number, script: string | undefined = process.argv[1]): boolean {
   let cmd: string[];
   try {
     cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
@@ -137,7 +137,7 @@ export async function daemonize(argv: readonly string[], pidfile: string): Promi
     child = Bun.spawn(cmd, {
       stdio: ["ignore", "ignore", errFd],
       detached: true,
-      env: { ...process.env, DRCM_DAEMONIZED: "1" },
+      env: process.env,
       onExit: (_p, code, signal) => {
         exited = code ?? (signal ? 128 : 1);
       },

@@ -17,7 +17,6 @@ export interface Logger {
   debug(level: number, msg: string): void;
   setDebugLevel(n: number): void;
   readonly debugLevel: number;
-  flush(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -231,8 +230,6 @@ export function createLogger(opts: LoggerOptions): Logger {
     get debugLevel() {
       return level;
     },
-    // Writes are synchronous; nothing is buffered in this process.
-    flush: async () => {},
     close: async () => {
       closed = true;
       closeFd();

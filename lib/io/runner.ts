@@ -40,7 +40,7 @@ export interface RunOptions {
 }
 
 export const OUTPUT_CAP = 64 * 1024;
-export const DEFAULT_GRACE_MS = 2000;
+const DEFAULT_GRACE_MS = 2000;
 /** After the shell exits, how long to keep reading what it already wrote before returning. */
 const DRAIN_MS = 100;
 const POLL_MS = 25;
