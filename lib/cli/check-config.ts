@@ -1,5 +1,5 @@
 // drcm --check-config [--json]: findings one per line, a cluster summary, the 1.x closing phrases.
-// Exit 0 clean, 1 errors, 2 warnings only or template written (1.x §1.5).
+// Exit 0 clean, 1 errors, 2 warnings only or template written (as 1.x; packaging/doc/configuration.md, "What drcm --check-config checks").
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";

@@ -1,4 +1,4 @@
-// The five CSV resource sections (§2.4) -> Resource values. Field counts are exact and an empty
+// The five CSV resource sections (packaging/doc/configuration.md, "Resource sections (CSV)") -> Resource values. Field counts are exact and an empty
 // field is an error (1.x collapsed empty fields silently and shifted the others).
 import { isAbsolute, resolve } from "node:path";
 import { error, type Section } from "./lexer.ts";

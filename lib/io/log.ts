@@ -1,7 +1,8 @@
-// The drcm log file: 1.x line format with a level word added, written synchronously so that no line is
-// dropped or reordered (1.x queued lines in three rings and lost or reordered them, §7), and rotated by size
-// with a proper shift (.1 is always the newest, 1.x reused .1). A logger never throws at its caller: a full
-// disk must not kill the daemon, so write failures are counted and reported to stderr once.
+// The drcm log file (packaging/doc/packaging.md, "Logs"): 1.x line format with a level word added,
+// written synchronously so that no line is dropped or reordered (1.x queued lines in three rings and
+// lost or reordered them), and rotated by size with a proper shift (.1 is always the newest, 1.x
+// reused .1). A logger never throws at its caller: a full disk must not kill the daemon, so write
+// failures are counted and reported to stderr once.
 import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { syslogStamp } from "../stamp.ts";
