@@ -7,6 +7,7 @@ import { makeLayout } from "./demo/layout.ts";
 import { runDemoResponder } from "./demo/responder.ts";
 import { Story } from "./demo/story.ts";
 import { liveUi, transcriptUi, type Ui } from "./demo/ui.ts";
+import { errorMessage } from "./error.ts";
 
 export { runDemoResponder };
 
@@ -29,7 +30,7 @@ async function runLoopbackDemo(keep: boolean): Promise<number> {
   try {
     layout = await makeLayout();
   } catch (e) {
-    process.stderr.write(`drcm: ERROR - Cannot prepare the demo: ${(e as Error).message}\n`);
+    process.stderr.write(`drcm: ERROR - Cannot prepare the demo: ${errorMessage(e)}\n`);
     return 1;
   }
   const cluster = new DemoCluster(layout);
@@ -52,7 +53,7 @@ async function runLoopbackDemo(keep: boolean): Promise<number> {
     return code;
   } catch (e) {
     ui.stop();
-    process.stderr.write(`drcm: ERROR - The demo failed: ${(e as Error).message}\n`);
+    process.stderr.write(`drcm: ERROR - The demo failed: ${errorMessage(e)}\n`);
     return 1;
   } finally {
     ui.stop();

@@ -7,6 +7,7 @@ import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, r
 import { dirname, join } from "node:path";
 import type { CliOptions } from "./cli/args.ts";
 import { EMBEDDED, type EmbeddedEntry } from "./embedded.ts";
+import { errorMessage } from "./error.ts";
 
 const RECORD_PATH = "/var/lib/drcm/installed.sha256";
 
@@ -239,8 +240,7 @@ export async function runInstall(o: CliOptions): Promise<number> {
     }
     return 0;
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    process.stderr.write(`drcm: ERROR - Install under "${o.root}" failed: ${err.message}\n`);
+    process.stderr.write(`drcm: ERROR - Install under "${o.root}" failed: ${errorMessage(e)}\n`);
     return 1;
   }
 }

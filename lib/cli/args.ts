@@ -1,4 +1,4 @@
-// Command-line parsing compatible with DRCM 1.x (§1 of the 1.x reference), plus drcm 2 modes.
+// Command-line parsing compatible with DRCM 1.x (README.md, "Command line"; OPTIONS in packaging/drcm.8), plus drcm 2 modes.
 // Pure: argv in, options or a usage error out. drcm.ts decides what to run.
 
 export type Mode =

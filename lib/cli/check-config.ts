@@ -1,14 +1,13 @@
 // drcm --check-config [--json]: findings one per line, a cluster summary, the 1.x closing phrases.
-// Exit 0 clean, 1 errors, 2 warnings only or template written (1.x §1.5).
+// Exit 0 clean, 1 errors, 2 warnings only or template written (as 1.x; packaging/doc/configuration.md, "What drcm --check-config checks").
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { checkEnvironment } from "../config/checks.ts";
-import { loadCluster } from "../config/load.ts";
-import type { Finding } from "../config/model.ts";
 import { exitCodeFor, formatFinding, summarize, summaryLines } from "../config/report.ts";
 import { configTemplate } from "../config/template.ts";
+import { loadAndCheck } from "../config/verify.ts";
 import type { CliOptions } from "./args.ts";
+import { errorMessage } from "../error.ts";
 
 const print = (lines: string[]): void => {
   process.stdout.write(lines.map((l) => `${l}\n`).join(""));
@@ -23,7 +22,7 @@ async function writeTemplate(o: CliOptions, file: string): Promise<number> {
     await writeFile(abs, configTemplate(dirname(abs)), { flag: "wx", mode: 0o644 });
   } catch (e) {
     written = false;
-    why = (e as Error).message;
+    why = errorMessage(e);
   }
   if (o.json) {
     print([JSON.stringify({ file, templateWritten: written, findings: written ? [] : [{ severity: "ERROR", file, line: 0, message: `Cannot write to config file ${file}: ${why}` }], summary: null, exitCode: written ? 2 : 1 }, null, 2)]);
@@ -46,9 +45,7 @@ export async function runCheckConfig(o: CliOptions): Promise<number> {
   const file = o.configFile;
   if (!existsSync(file)) return writeTemplate(o, file);
 
-  const { cluster, findings } = await loadCluster(file);
-  const all: Finding[] = [...findings];
-  if (cluster) all.push(...(await checkEnvironment(cluster, { node: o.node })));
+  const { cluster, findings: all } = await loadAndCheck(file, { node: o.node });
   const code = exitCodeFor(all);
 
   if (o.json) {

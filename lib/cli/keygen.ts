@@ -5,8 +5,9 @@ import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from "nod
 import { dirname, resolve } from "node:path";
 import { authPaths, keyToken } from "../config/auth.ts";
 import type { CliOptions } from "./args.ts";
+import { errorMessage } from "../error.ts";
 
-export const KEY_BYTES = 2048;
+const KEY_BYTES = 2048;
 
 /** Writes a file whole or not at all, private from the first byte. */
 function writePrivate(path: string, data: Uint8Array | string): void {
@@ -30,7 +31,7 @@ export async function runKeygen(o: CliOptions): Promise<number> {
     writePrivate(p.key, key);
     writePrivate(p.sha1, `${keyToken(key)}\n`);
   } catch (e) {
-    process.stderr.write(`drcm: ERROR - Cannot write auth key in ${p.dir}: ${(e as Error).message}\n`);
+    process.stderr.write(`drcm: ERROR - Cannot write auth key in ${p.dir}: ${errorMessage(e)}\n`);
     return 1;
   }
   process.stdout.write(

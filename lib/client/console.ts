@@ -11,7 +11,7 @@ import { COMMANDS, CONSOLE_ONLY, splitWords } from "./commands.ts";
 import type { Cluster } from "../config/model.ts";
 import { runCommand, type ClientContext } from "./run.ts";
 
-export const PROMPT = "DRCM> ";
+const PROMPT = "DRCM> ";
 const HISTORY_SIZE = 500;
 
 /** Candidates for the word being typed at the end of `line`, readline style: [hits, word]. */

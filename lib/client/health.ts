@@ -25,7 +25,7 @@ export interface HealthResult {
 }
 
 /** Rejection counters that mean a misconfigured peer, not the guard doing its job (replay, stale). */
-export const SUSPECT_REJECTIONS = ["bad_mac", "unknown_sender", "bad_source"] as const;
+const SUSPECT_REJECTIONS = ["bad_mac", "unknown_sender", "bad_source"] as const;
 
 /** `rejected`: the answering node's counters (status reply `info.rejected`), totals since it started. */
 export function evaluateHealth(status: ClusterStatus, rejected: Readonly<Record<string, number>> = {}): HealthResult {

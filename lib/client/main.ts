@@ -5,15 +5,14 @@ import { existsSync } from "node:fs";
 import { hostname } from "node:os";
 import type { CliOptions } from "../cli/args.ts";
 import { clientKeyError, readAuthKey } from "../config/auth.ts";
-import { loadCluster } from "../config/load.ts";
-import { formatFinding } from "../config/report.ts";
 import { findSelf } from "../config/self.ts";
+import { errorLines, loadAndCheck, usableCluster } from "../config/verify.ts";
 import { nonInteractiveHelp, splitWords } from "./commands.ts";
 import { healthFailure, UNKNOWN } from "./health.ts";
 import { makePaint, wantColor } from "./paint.ts";
 import { runCommand, type ClientContext } from "./run.ts";
 import { localStamp } from "./stamp.ts";
-import { makeCaller, whoAmI } from "./transport.ts";
+import { makeCaller, whoAmI } from "../io/control-client.ts";
 
 const write = (stream: NodeJS.WriteStream) => (s: string) => void stream.write(s);
 const drain = (stream: NodeJS.WriteStream) => new Promise<void>((r) => stream.write("", () => r()));
@@ -45,9 +44,10 @@ async function client(o: CliOptions): Promise<number> {
     return 0;
   }
   if (!existsSync(o.configFile)) return fail(`Config file not found ${o.configFile}`);
-  const { cluster, findings } = await loadCluster(o.configFile);
+  const loaded = await loadAndCheck(o.configFile, { node: o.node, environment: false });
+  const cluster = loaded.cluster;
   if (cluster === null) {
-    if (!isHealth) for (const f of findings.filter((x) => x.severity === "ERROR")) err(`drcm: ${formatFinding(f)}\n`);
+    if (!isHealth) for (const line of errorLines(loaded, "drcm: ")) err(`${line}\n`);
     return fail(`Cannot load config file ${o.configFile} (drcm --check-config lists every problem)`);
   }
   const self = findSelf(cluster, o.node);
@@ -69,9 +69,8 @@ async function client(o: CliOptions): Promise<number> {
     err,
     console: o.command === null,
     precheckReload: async () => {
-      const r = await loadCluster(cluster.file);
-      const errors = r.findings.filter((f) => f.severity === "ERROR");
-      return r.cluster !== null && errors.length === 0 ? null : errors.map((f) => `drcm: ${formatFinding(f)}`).join("\n");
+      const r = await loadAndCheck(cluster.file, { node: o.node, environment: false });
+      return usableCluster(r) !== null ? null : errorLines(r, "drcm: ").join("\n");
     },
   };
   if (o.command === null) {

@@ -7,11 +7,10 @@ export interface Paint {
   readonly good: (s: string) => string;
   readonly bad: (s: string) => string;
   readonly warn: (s: string) => string;
-  readonly strong: (s: string) => string;
 }
 
 const same = (s: string): string => s;
-export const PLAIN: Paint = { good: same, bad: same, warn: same, strong: same };
+export const PLAIN: Paint = { good: same, bad: same, warn: same };
 
 export function wantColor(opts: { noColor: boolean; isTty: boolean; env: Record<string, string | undefined> }): boolean {
   if (opts.noColor || !opts.isTty) return false;
@@ -27,6 +26,5 @@ export function makePaint(color: boolean): Paint {
     good: (s) => kleur.green(s),
     bad: (s) => kleur.red().bold(s),
     warn: (s) => kleur.yellow(s),
-    strong: (s) => kleur.bold(s),
   };
 }

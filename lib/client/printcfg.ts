@@ -15,7 +15,7 @@ const CHECK_NAME: Record<ResourceKind, string> = {
 const DUMP_ORDER: readonly ResourceKind[] = ["crontab", "service", "application", "ipaddr", "filesystem"];
 const LIST_ORDER: readonly ResourceKind[] = ["crontab", "ipaddr", "service", "application", "filesystem"];
 
-export function printcfgLines(c: Cluster, logFile: string): string[] {
+function printcfgLines(c: Cluster, logFile: string): string[] {
   const s = c.server;
   const out = [
     "DR Cluster Manager Global Config",

@@ -13,7 +13,7 @@ import { loadedOfKind, summarize, type Summary } from "./view.ts";
 import { evaluateHealth, OK, WARNING } from "./health.ts";
 
 /** 1.x prints resources by type in this order (not the start order). */
-export const CMSTAT_KIND_ORDER: readonly ResourceKind[] = ["crontab", "ipaddr", "service", "application", "filesystem"];
+const CMSTAT_KIND_ORDER: readonly ResourceKind[] = ["crontab", "ipaddr", "service", "application", "filesystem"];
 
 /** Plural used in the 1.x "<n> resource <plural> loaded out of <m>" line. */
 const LOADED_WORD: Record<ResourceKind, string> = {
@@ -253,7 +253,7 @@ function resourceDetailBlock(status: ClusterStatus, sum: Summary, p: Paint): str
 }
 
 /** What cm_stat shows when no node answered: every configured node Down, nothing held. */
-export function downStatus(cluster: Cluster): ClusterStatus {
+function downStatus(cluster: Cluster): ClusterStatus {
   return {
     self: "",
     quorum: { policy: cluster.server.quorum, has: false, alive: 0, total: cluster.nodes.length },

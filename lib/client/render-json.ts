@@ -3,14 +3,18 @@
 // bumps `schema`.
 
 import { z } from "zod";
-import { RESOURCE_KINDS } from "../config/model.ts";
 import type { ClusterStatus } from "../core/types.ts";
+import { holderStatusShape, lastWatchShape, nodeStatusShape, quorumStatusShape, slotStatusShape } from "../wire/status.ts";
 import { evaluateHealth } from "./health.ts";
 import { nodeIsUp } from "./view.ts";
 
 export const STATUS_SCHEMA_ID = "drcm.status/1";
 
+// The fields are those of the status the node answers with (lib/wire/status.ts), strict, with
+// durations in whole non-negative milliseconds and the few fields only this document has. A field
+// added to the status appears here too: document it in packaging/doc/client.md.
 const ms = z.number().min(0);
+const count = z.int().min(0);
 export const statusJsonSchema = z.strictObject({
   schema: z.literal(STATUS_SCHEMA_ID),
   generatedAt: z.iso.datetime(),
@@ -18,41 +22,17 @@ export const statusJsonSchema = z.strictObject({
   version: z.string(),
   uptimeMs: ms,
   /** Packets and control requests the answering node refused since it started, by reason. */
-  rejected: z.record(z.string(), z.int().min(0)),
+  rejected: z.record(z.string(), count),
   health: z.strictObject({ code: z.int().min(0).max(3), state: z.enum(["OK", "WARNING", "CRITICAL", "UNKNOWN"]), summary: z.string(), problems: z.array(z.string()) }),
-  quorum: z.strictObject({ policy: z.enum(["majority", "none"]), has: z.boolean(), alive: z.int().min(0), total: z.int().min(0) }),
-  nodes: z.array(
-    z.strictObject({
-      nodename: z.string(),
-      hostname: z.string(),
-      ip: z.string(),
-      self: z.boolean(),
-      up: z.boolean(),
-      state: z.enum(["starting", "alive", "suspect", "dead", "inactive", "standby", "leaving"]),
-      heartbeatAgeMs: ms.nullable(),
-      configDiffers: z.boolean(),
-      quorum: z.boolean().nullable(),
-      pingOk: z.boolean().nullable(),
-      uptimeMs: ms.nullable(),
-    }),
-  ),
+  quorum: z.strictObject({ ...quorumStatusShape, alive: count, total: count }),
+  nodes: z.array(z.strictObject({ ...nodeStatusShape, up: z.boolean(), heartbeatAgeMs: ms.nullable(), uptimeMs: ms.nullable() })),
   resources: z.array(
     z.strictObject({
-      slot: z.string(),
-      resource: z.string(),
-      kind: z.enum(RESOURCE_KINDS),
-      nickname: z.string(),
-      owner: z.string(),
-      candidates: z.array(z.string()),
+      ...slotStatusShape,
       running: z.boolean(),
-      holders: z.array(
-        z.strictObject({ node: z.string(), role: z.enum(["primary", "backup"]), claim: z.int().min(0), heldMs: ms, since: z.iso.datetime() }),
-      ),
-      desired: z.string().nullable(),
-      lastWatch: z.strictObject({ ok: z.boolean(), ageMs: ms, detail: z.string() }).nullable(),
-      failCount: z.int().min(0),
-      failedOn: z.array(z.string()),
-      reason: z.string().nullable(),
+      holders: z.array(z.strictObject({ ...holderStatusShape, claim: count, heldMs: ms, since: z.iso.datetime() })),
+      lastWatch: z.strictObject({ ...lastWatchShape, ageMs: ms }).nullable(),
+      failCount: count,
     }),
   ),
 });

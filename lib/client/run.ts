@@ -9,13 +9,13 @@ import { parseCommand, nonInteractiveHelp, consoleHelp, type CommandSpec } from 
 import { evaluateHealth, healthFailure, CRITICAL, UNKNOWN } from "./health.ts";
 import type { Paint } from "./paint.ts";
 import { renderPrintcfg } from "./printcfg.ts";
-import { commandReplySchema, encodeCommandArgs, pingReplySchema, statusReplySchema, type NodeInfo } from "./protocol.ts";
+import { commandReplySchema, encodeCommandArgs, pingReplySchema, statusReplySchema, type NodeInfo } from "../wire/control-protocol.ts";
 import { renderCmStat } from "./render-cmstat.ts";
 import { renderStatusJson } from "./render-json.ts";
 import { renderRstatsNode } from "./render-rstats.ts";
 import { resolveNode, resolveResource } from "./resolve.ts";
 import type { Stamp } from "./stamp.ts";
-import type { Caller, Endpoint } from "./transport.ts";
+import type { Caller, Endpoint } from "../io/control-client.ts";
 
 export interface ClientContext {
   readonly cluster: Cluster;
@@ -37,19 +37,19 @@ export interface ClientContext {
 }
 
 /** 1.x: unknown command, and unknown node for ping/rstats. */
-export const EXIT_USAGE = 255;
+const EXIT_USAGE = 255;
 /** A command drcm 2 understood but cannot run: bad arguments, refused, nobody reachable, no key. */
-export const EXIT_FAILED = 1;
+const EXIT_FAILED = 1;
 /** Commands that never touch the network, so they work without a key. */
 const LOCAL_COMMANDS: ReadonlySet<string> = new Set(["help", "printcfg"]);
 const KEY_HINT = "is .auth/authkey the same on every node?";
 
 /** One node's failure to answer, worded so a wrong key is not mistaken for a dead node. */
-export function failureText(nodename: string, r: { error: string; authFailed?: true }): string {
+function failureText(nodename: string, r: { error: string; authFailed?: true }): string {
   return r.authFailed ? `${nodename} refused the request: ${r.error} (${KEY_HINT})` : `${nodename} did not answer (${r.error})`;
 }
 
-export function endpointOf(ctx: Pick<ClientContext, "cluster" | "self">, n: NodeConfig): Endpoint {
+function endpointOf(ctx: Pick<ClientContext, "cluster" | "self">, n: NodeConfig): Endpoint {
   const local = ctx.self !== null && ctx.self.nodename === n.nodename;
   return {
     nodename: n.nodename,
@@ -136,7 +136,7 @@ async function askStatus(ctx: ClientContext, localOnly = false): Promise<Asked> 
     if (!r.ok) return r;
     const v = statusReplySchema.safeParse(r.reply);
     if (!v.success) return { error: "unexpected reply" };
-    return { node: n, status: v.data.status as ClusterStatus, info: v.data.info };
+    return { node: n, status: v.data.status, info: v.data.info };
   };
   const failed = (n: NodeConfig, r: Failed): void => {
     if (r.authFailed) authRefused++;
@@ -215,7 +215,7 @@ async function rstats(ctx: ClientContext, selector: string | null): Promise<numb
         return { ok: false as const, error: r.error };
       }
       const v = statusReplySchema.safeParse(r.reply);
-      return v.success ? { ok: true as const, status: v.data.status as ClusterStatus } : { ok: false as const, error: "unexpected reply" };
+      return v.success ? { ok: true as const, status: v.data.status } : { ok: false as const, error: "unexpected reply" };
     }),
   );
   const now = ctx.now();

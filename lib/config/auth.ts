@@ -3,6 +3,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { errnoCode, unreadableReason } from "../error.ts";
 
 export interface AuthPaths {
   readonly dir: string;
@@ -32,8 +33,8 @@ export function readAuthKey(etcDir: string): { key: Uint8Array } | AuthKeyProble
   try {
     key = new Uint8Array(readFileSync(p));
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "it does not exist" : code === "EACCES" ? "permission denied" : code === "EISDIR" ? "it is a directory" : (e as Error).message;
+    const code = errnoCode(e);
+    const why = unreadableReason(e);
     return { error: `Cannot read auth key ${p}: ${why}${code === "ENOENT" ? " (create it with drcm --keygen)" : ""}`, path: p, why, empty: false };
   }
   if (key.length === 0)

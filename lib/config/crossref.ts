@@ -1,4 +1,5 @@
-// Checks across sections: what 1.x checked (§2.9, same phrases) and what it missed (§2.9 "Not checked").
+// Checks across sections: what 1.x checked (same phrases) and what it missed, the two ERROR lists of
+// packaging/doc/configuration.md, "What drcm --check-config checks".
 import { error, warn } from "./lexer.ts";
 import { EXCLUSIVE_KINDS, KIND_INFO, RESOURCE_KINDS, type Finding, type NodeConfig, type Resource, type ResourceKind } from "./model.ts";
 import { KIND_WORDS } from "./node-section.ts";

@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import type { NodeConfig, Resource, ServerConfig } from "./model.ts";
 
 /** JSON with object keys sorted at every level, so equal values give equal text. */
-export function canonicalJson(v: unknown): string {
+function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
   if (v !== null && typeof v === "object")
     return `{${Object.keys(v)

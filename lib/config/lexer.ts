@@ -4,7 +4,7 @@
 import type { Finding } from "./model.ts";
 import { suggest } from "./suggest.ts";
 
-export const SECTION_NAMES = [
+const SECTION_NAMES = [
   "CM_SERVER",
   "CM_NODE",
   "CM_CRONTABS",
@@ -36,7 +36,7 @@ export interface KeyValue {
 }
 
 /** Removes a comment (`#` to end of line) and turns `\#` into a literal `#`. */
-export function stripComment(raw: string): string {
+function stripComment(raw: string): string {
   const t = raw.trim();
   if (t.startsWith("#")) return "";
   let out = "";

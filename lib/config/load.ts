@@ -9,6 +9,7 @@ import { RESOURCE_KINDS, type Cluster, type Finding, type NodeConfig, type Resou
 import { parseNode } from "./node-section.ts";
 import { parseResourceSection, SECTION_KIND } from "./resources.ts";
 import { parseServer } from "./server-section.ts";
+import { unreadableReason } from "../error.ts";
 
 function deepFreeze<T>(v: T): T {
   if (v !== null && typeof v === "object" && !Object.isFrozen(v)) {
@@ -61,27 +62,16 @@ export function parseClusterText(text: string, file: string): { cluster: Cluster
 }
 
 /** File order, so the output reads top to bottom like the config. */
-export function sortFindings(f: Finding[]): Finding[] {
+function sortFindings(f: Finding[]): Finding[] {
   return f.map((x, i) => [x, i] as const).sort((a, b) => a[0].line - b[0].line || a[1] - b[1]).map(([x]) => x);
 }
-
-/** Why a config file cannot be read, in words rather than errno text ("EISDIR: illegal operation..."). */
-const UNREADABLE: Record<string, string> = {
-  ENOENT: "it does not exist",
-  EISDIR: "it is a directory",
-  EACCES: "permission denied",
-  EPERM: "permission denied",
-  ENOTDIR: "a part of its path is not a directory",
-};
 
 export async function loadCluster(file: string): Promise<{ cluster: Cluster | null; findings: Finding[] }> {
   let text: string;
   try {
     text = await readFile(file, "utf8");
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = UNREADABLE[code ?? ""] ?? String((e as Error).message);
-    return { cluster: null, findings: [error(file, 0, `Cannot read config file "${file}": ${why}`)] };
+    return { cluster: null, findings: [error(file, 0, `Cannot read config file "${file}": ${unreadableReason(e)}`)] };
   }
   return parseClusterText(text, file);
 }

@@ -1,4 +1,4 @@
-// One [CM_NODE] block -> NodeConfig (§2.5). Cross-node checks live in crossref.ts.
+// One [CM_NODE] block -> NodeConfig (packaging/doc/configuration.md, "[CM_NODE]"). Cross-node checks live in crossref.ts.
 import { Block } from "./fields.ts";
 import { IP_CHECK_KEYS, NODE_KEYS } from "./keys.ts";
 import { error, type KeyValue } from "./lexer.ts";

@@ -4,7 +4,11 @@
 import { KIND_INFO, RESOURCE_KINDS, type Cluster, type Finding, type ResourceKind } from "./model.ts";
 import { formatMs } from "./values.ts";
 
-export const formatFinding = (f: Finding): string => `${f.file}${f.line > 0 ? `:${f.line}` : ""}: ${f.severity} - ${f.message}`;
+/** `cm.cfg:12` (the line part is left out when the finding is about the whole file). */
+export const findingPlace = (f: Pick<Finding, "file" | "line">): string => `${f.file}${f.line > 0 ? `:${f.line}` : ""}`;
+
+/** `cm.cfg:12: WARNING - message`, the 1.x finding line; import findings (ha.cf:3: ...) read the same. */
+export const formatFinding = (f: Finding): string => `${findingPlace(f)}: ${f.severity} - ${f.message}`;
 
 export interface Summary {
   readonly fingerprint: string;

@@ -1,4 +1,4 @@
-// The five CSV resource sections (§2.4) -> Resource values. Field counts are exact and an empty
+// The five CSV resource sections (packaging/doc/configuration.md, "Resource sections (CSV)") -> Resource values. Field counts are exact and an empty
 // field is an error (1.x collapsed empty fields silently and shifted the others).
 import { isAbsolute, resolve } from "node:path";
 import { error, type Section } from "./lexer.ts";
@@ -31,7 +31,7 @@ const FIELD_COUNTS: Record<ResourceKind, readonly number[]> = {
 const noSpaces = (s: string): string => s.replace(/\s+/g, "");
 
 /** Parses one resource line; null (with findings) when it cannot become a resource. */
-export function parseResourceLine(kind: ResourceKind, text: string, line: number, etcDir: string, file: string, findings: Finding[]): Resource | null {
+function parseResourceLine(kind: ResourceKind, text: string, line: number, etcDir: string, file: string, findings: Finding[]): Resource | null {
   const f = splitCsv(text);
   const section = Object.keys(SECTION_KIND).find((s) => SECTION_KIND[s] === kind)!;
   if (!FIELD_COUNTS[kind].includes(f.length)) {

@@ -1,4 +1,4 @@
-// [CM_SERVER] -> ServerConfig: 1.x keys (§2.3) plus the drcm 2 timing, quorum and alert keys.
+// [CM_SERVER] -> ServerConfig: 1.x keys (packaging/doc/configuration.md, "[CM_SERVER]") plus the drcm 2 timing, quorum and alert keys.
 import { isAbsolute, resolve } from "node:path";
 import { Block } from "./fields.ts";
 import { SERVER_KEYS } from "./keys.ts";

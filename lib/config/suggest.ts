@@ -1,7 +1,7 @@
 // "Did you mean" for mistyped keys, sections, nicknames and node names.
 
 /** Edit distance (insert, delete, substitute, swap of neighbours). */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
   for (let j = 0; j <= b.length; j++) d[0]![j] = j;
   for (let i = 1; i <= a.length; i++) {

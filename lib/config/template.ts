@@ -1,5 +1,5 @@
-// The commented cm.cfg that --check-config writes when the file is missing (1.x §1.5), also shipped
-// as the example config. Generated from keys.ts so every key and default is explained.
+// The commented cm.cfg that --check-config writes when the file is missing, as 1.x did
+// (packaging/doc/configuration.md, "What drcm --check-config checks"), also shipped as the example config. Generated from keys.ts so every key and default is explained.
 import { NODE_KEYS, SERVER_KEYS } from "./keys.ts";
 import { VERSION } from "../version.ts";
 

@@ -1,4 +1,4 @@
-// Value types of cm.cfg (1.x §2.2), as zod schemas from the written text to typed values.
+// Value types of cm.cfg (packaging/doc/configuration.md, "File format"), as zod schemas from the written text to typed values.
 // 1.x parsed numbers like C atoi ("12abc" -> 12, "fast" -> 0); drcm rejects junk with a message.
 import { z } from "zod";
 

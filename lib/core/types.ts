@@ -183,55 +183,5 @@ export interface Step {
   readonly persist?: Persisted;
 }
 
-export type PeerState = "starting" | "alive" | "suspect" | "dead" | "inactive" | "standby" | "leaving";
-
-export interface NodeStatus {
-  readonly nodename: string;
-  readonly hostname: string;
-  readonly ip: string;
-  readonly self: boolean;
-  readonly state: PeerState;
-  /** Milliseconds since the last valid heartbeat; null for self or never heard. */
-  readonly heartbeatAgeMs: number | null;
-  readonly configDiffers: boolean;
-  readonly quorum: boolean | null;
-  readonly pingOk: boolean | null;
-  readonly uptimeMs: number | null;
-}
-
-export interface HolderStatus {
-  readonly node: string;
-  readonly role: "primary" | "backup";
-  readonly claim: number;
-  readonly heldMs: number;
-}
-
-export interface SlotStatus {
-  readonly slot: string;
-  readonly resource: ResourceId;
-  readonly kind: ResourceKind;
-  readonly nickname: string;
-  readonly owner: string;
-  readonly candidates: readonly string[];
-  readonly holders: readonly HolderStatus[];
-  /** Where placement wants it now (null: nowhere eligible). */
-  readonly desired: string | null;
-  /** Last watch on this node, if this node holds it. */
-  readonly lastWatch: { readonly ok: boolean; readonly ageMs: number; readonly detail: string } | null;
-  readonly failCount: number;
-  /** Nodes that gave up on this slot after max_failures. */
-  readonly failedOn: readonly string[];
-  /**
-   * Why the slot is not running where it should, or null when it is:
-   * "no eligible live node", "failed too often", "no quorum", "standby", "inactive" (several joined by ", "),
-   * "waiting for failback", "starting".
-   */
-  readonly reason: string | null;
-}
-
-export interface ClusterStatus {
-  readonly self: string;
-  readonly quorum: { readonly policy: "majority" | "none"; readonly has: boolean; readonly alive: number; readonly total: number };
-  readonly nodes: readonly NodeStatus[];
-  readonly slots: readonly SlotStatus[];
-}
+// The status shape is defined once, as the schema the client parses it with (lib/wire/status.ts).
+export type { ClusterStatus, HolderStatus, NodeStatus, PeerState, SlotStatus } from "../wire/status.ts";

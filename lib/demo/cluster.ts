@@ -19,7 +19,7 @@ export interface DemoNet {
   destroy(): Promise<void>;
 }
 
-export const loopbackNet: DemoNet = {
+const loopbackNet: DemoNet = {
   on: () => [],
   async fetch(url, timeoutMs) {
     try {

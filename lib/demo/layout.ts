@@ -8,7 +8,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EMBEDDED } from "../embedded.ts";
-import { currentDaemonUser, groupName } from "../io/agents.ts";
+import { currentDaemonUser, groupName } from "../io/passwd.ts";
 import { drcmShell, sq } from "./self.ts";
 
 export interface DemoNode {
@@ -61,7 +61,7 @@ function udpFree(ip: string, port: number): Promise<boolean> {
 }
 
 /** A port derived from the pid (parallel demos differ) whose three ports are free on every node address. */
-export async function pickPort(ips: readonly string[] = NODE_IPS): Promise<number> {
+async function pickPort(ips: readonly string[] = NODE_IPS): Promise<number> {
   for (let i = 0; i < 40; i++) {
     // Below the kernel's ephemeral range (32768+), so no client socket grabs it while the demo runs.
     const p = 24000 + ((process.pid * 7 + i * 131) % 2500) * 3;
@@ -181,7 +181,7 @@ node_backup_crontabs = ${n1.name}:jobs
 }
 
 /** user:group of whoever runs the demo (numeric when there is no name), so no su password is ever needed. */
-export function demoAppUser(): string {
+function demoAppUser(): string {
   const me = currentDaemonUser();
   return `${me.username}:${groupName(me.gid) ?? String(me.gid)}`;
 }

@@ -11,6 +11,7 @@ import { makeLayout } from "./layout.ts";
 import { drcmCommand } from "./self.ts";
 import { Story, type Outage } from "./story.ts";
 import { liveUi, transcriptUi, type Ui } from "./ui.ts";
+import { errorMessage } from "../error.ts";
 
 const SUBNET = "10.214.0";
 const VIP = `${SUBNET}.100`;
@@ -25,7 +26,7 @@ const must = (cmd: string[]): void => {
 };
 
 /** Why --netns cannot run here, or null. */
-export function netnsUnavailable(): string | null {
+function netnsUnavailable(): string | null {
   if (typeof process.getuid === "function" && process.getuid() !== 0) return "it needs root (network namespaces)";
   if (Bun.which("ip") === null) return "the ip command is missing (package iproute2)";
   if (sh(["ip", "netns", "list"]).code !== 0) return "ip netns does not work here";
@@ -177,7 +178,7 @@ export async function runNetnsDemo(o: CliOptions): Promise<number> {
     return code;
   } catch (e) {
     ui?.stop();
-    process.stderr.write(`drcm: ERROR - The netns demo failed: ${(e as Error).message}\n`);
+    process.stderr.write(`drcm: ERROR - The netns demo failed: ${errorMessage(e)}\n`);
     return 1;
   } finally {
     ui?.stop();

@@ -4,6 +4,7 @@
 // directory is gone (a safety net: a demo never leaves a responder behind).
 import { existsSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { errorMessage } from "../error.ts";
 
 export async function runDemoResponder(args: readonly string[]): Promise<number> {
   const [app, node, ip, portText, pidFile] = args;
@@ -15,7 +16,7 @@ export async function runDemoResponder(args: readonly string[]): Promise<number>
   try {
     server = Bun.serve({ hostname: ip, port: Number(portText), fetch: () => new Response(`${app} on ${node}\n`) });
   } catch (e) {
-    process.stderr.write(`drcm: ERROR - Demo responder cannot listen on ${ip}:${portText}: ${(e as Error).message}\n`);
+    process.stderr.write(`drcm: ERROR - Demo responder cannot listen on ${ip}:${portText}: ${errorMessage(e)}\n`);
     return 1;
   }
   const tmp = `${pidFile}.tmp`;

@@ -2,6 +2,8 @@
 // snapshots) that tests and CI logs can read. On a terminal: the same steps above a cm_stat that is
 // redrawn every 500 ms, so the takeover can be watched as it happens.
 
+import { errorMessage } from "../error.ts";
+
 export interface Ui {
   /** A step of the story (kept in the transcript). */
   step(text: string): void;
@@ -58,7 +60,7 @@ export function liveUi(out: (s: string) => void, t0: number, poll: () => Promise
       try {
         latest = await poll();
       } catch (e) {
-        latest = `(cm_stat failed: ${(e as Error).message})`;
+        latest = `(cm_stat failed: ${errorMessage(e)})`;
       }
       if (!running) break;
       draw();

@@ -7,8 +7,10 @@ import { readdir, readFile, writeFile } from "node:fs/promises";
 import { hostname, networkInterfaces } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { CliOptions } from "../cli/args.ts";
-import { formatFinding, type ImportFinding } from "./finding.ts";
+import { formatFinding } from "../config/report.ts";
+import type { ImportFinding } from "./finding.ts";
 import { importHeartbeat, namesToResolve, type HeartbeatFile, type HeartbeatFiles } from "./import.ts";
+import { errnoCode, unreadableReason } from "../error.ts";
 
 export { importHeartbeat, namesToResolve } from "./import.ts";
 export type { HeartbeatFiles, ImportOptions } from "./import.ts";
@@ -22,16 +24,15 @@ const INSTALLED_ETC = "/etc/drcm";
 const DNS_TIMEOUT_MS = 1000;
 
 const errText = (e: unknown): string => {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === "ENOENT") return "its directory does not exist";
-  return code === "EACCES" ? "permission denied" : code === "EISDIR" ? "it is a directory" : String((e as Error).message);
+  if (errnoCode(e) === "ENOENT") return "its directory does not exist";
+  return unreadableReason(e);
 };
 
 async function readOptional(path: string, problems: ImportFinding[]): Promise<HeartbeatFile | null> {
   try {
     return { path, text: await readFile(path, "utf8") };
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ENOENT")
+    if (errnoCode(e) !== "ENOENT")
       problems.push({ severity: "ERROR", file: path, line: 0, message: `Cannot read "${path}": ${errText(e)}` });
     return null;
   }

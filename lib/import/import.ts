@@ -6,7 +6,8 @@ import { parseHaCf, parseHaresources, type ResourceGroup } from "./hacf.ts";
 import { importNodes } from "./nodes.ts";
 import { renderConfig, type PlacedResource } from "./render.ts";
 import { mapResource } from "./resources.ts";
-import { isIPv4, mapHaCf } from "./server-keys.ts";
+import { isIPv4 } from "../config/values.ts";
+import { mapHaCf } from "./server-keys.ts";
 
 export type { ImportFinding } from "./finding.ts";
 

@@ -3,7 +3,8 @@
 // needed per node, so it is pieced together from ucast lines, this machine's own name and
 // addresses, and DNS, in that order; what stays unknown becomes a placeholder and a WARNING.
 import type { Findings, SourceRef } from "./finding.ts";
-import { isIPv4, type Ucast } from "./server-keys.ts";
+import { isIPv4 } from "../config/values.ts";
+import type { Ucast } from "./server-keys.ts";
 
 export interface ImportedNode {
   readonly nodename: string;

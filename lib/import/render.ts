@@ -12,7 +12,7 @@ export interface PlacedResource {
   readonly backups: readonly string[];
 }
 
-/** cm.cfg CSV: `\,` is a literal comma and `\#` a literal `#` (1.x §2.1, §2.4). */
+/** cm.cfg CSV: `\,` is a literal comma and `\#` a literal `#` (packaging/doc/configuration.md, "File format" and "Resource sections (CSV)"). */
 const csv = (s: string): string => s.replace(/,/g, "\\,").replace(/#/g, "\\#");
 
 const FORMAT: Record<ResourceKind, string> = {

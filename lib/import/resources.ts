@@ -3,7 +3,7 @@
 import type { ResourceKind } from "../config/model.ts";
 import type { Findings } from "./finding.ts";
 import type { Token } from "./hacf.ts";
-import { isIPv4 } from "./server-keys.ts";
+import { isIPv4, isNetmask } from "../config/values.ts";
 
 export interface ImportedResource {
   readonly kind: ResourceKind;
@@ -102,7 +102,7 @@ function ipaddr(t: Token, agent: string, arg: string, ctx: ResourceContext, f: F
     return null;
   }
   let netmask = mask;
-  if (mask !== "" && !(/^\d{1,2}$/.test(mask) && Number(mask) >= 1 && Number(mask) <= 32) && !isIPv4(mask)) {
+  if (mask !== "" && !isNetmask(mask)) {
     f.warn(t.at, `Cannot read netmask "${mask}" of "${t.text}": 24 is used; check it`);
     netmask = "24";
   }

@@ -2,6 +2,7 @@
 // ucast peers, heartbeat interfaces). Every directive ends as a key, a comment or a finding.
 import type { Directive } from "./hacf.ts";
 import type { Findings, SourceRef } from "./finding.ts";
+import { isIPv4 } from "../config/values.ts";
 
 export interface Ucast {
   readonly iface: string;
@@ -21,7 +22,7 @@ export interface HaCfFacts {
 }
 
 /** Heartbeat times: a number of seconds, or with an `ms`/`us`/`s` suffix. Null when unreadable. */
-export function heartbeatMs(text: string): number | null {
+function heartbeatMs(text: string): number | null {
   const m = /^(\d+(?:\.\d+)?)(ms|us|s)?$/i.exec(text.trim());
   if (!m) return null;
   const unit = (m[2] ?? "s").toLowerCase();
@@ -30,12 +31,7 @@ export function heartbeatMs(text: string): number | null {
 }
 
 /** The shortest exact drcm duration text. */
-export const durationText = (ms: number): string => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
-
-export const isIPv4 = (s: string): boolean => {
-  const p = s.split(".");
-  return p.length === 4 && p.every((x) => /^\d{1,3}$/.test(x) && Number(x) <= 255);
-};
+const durationText = (ms: number): string => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
 
 const ref = (d: Directive): string => `ha.cf:${d.at.line}`;
 

@@ -6,17 +6,18 @@ import { join } from "node:path";
 import type { ApplicationResource, Cluster, FilesystemResource, NodeConfig, Resource, ResourceKind } from "../config/model.ts";
 import type { Action, ActionResult, Slot } from "../core/types.ts";
 import { appendRunLog, describeResult, runShell, type RunResult } from "./runner.ts";
-import { passwdEntry } from "../user.ts";
+import { currentDaemonUser, groupName, primaryGroup, type DaemonUser } from "./passwd.ts";
+import { errorMessage } from "../error.ts";
 
 /** 1.x resource log names in log_dir. */
-export const RESOURCE_LOGS: Readonly<Record<ResourceKind, string>> = {
+const RESOURCE_LOGS: Readonly<Record<ResourceKind, string>> = {
   crontab: "crontab_resource.log",
   ipaddr: "ipv4addr_resource.log",
   service: "service_resource.log",
   application: "application_resource.log",
   filesystem: "filesystem_resource.log",
 };
-export const FENCE_LOG = "fence.log";
+const FENCE_LOG = "fence.log";
 
 export type SlotVerb = "start" | "stop" | "watch" | "probe";
 
@@ -28,21 +29,6 @@ export function wrapForClusterUser(cluster: Cluster, command: string): string {
   const { clusterUser, sudoCommand } = cluster.server;
   if (clusterUser === "root" || clusterUser === "") return command;
   return `${sudoCommand} ${shellQuote(command)}`;
-}
-
-/** Primary group (gid and name) of a local user from /etc/passwd and /etc/group; null if unknown. */
-export function primaryGroup(user: string, etc = "/etc"): { gid: number; name: string | null } | null {
-  try {
-    const pw = readFileSync(join(etc, "passwd"), "utf8").split("\n").map((l) => l.split(":"));
-    const entry = pw.find((f) => f[0] === user);
-    if (entry === undefined || entry[3] === undefined) return null;
-    const gid = Number(entry[3]);
-    const groups = readFileSync(join(etc, "group"), "utf8").split("\n").map((l) => l.split(":"));
-    const name = groups.find((f) => f[2] !== undefined && Number(f[2]) === gid)?.[0] ?? null;
-    return { gid, name };
-  } catch {
-    return null;
-  }
 }
 
 /**
@@ -78,36 +64,6 @@ export interface AppRunVars {
  */
 export function withDrcmVars(program: string, v: AppRunVars): string {
   return `DRCM_NODE=${shellQuote(v.node)} DRCM_RESOURCE=${shellQuote(v.resource)} DRCM_ACTION=${shellQuote(v.action)}; export DRCM_NODE DRCM_RESOURCE DRCM_ACTION; ${program}`;
-}
-
-/** The user the daemon runs as, from its passwd entry. */
-export interface DaemonUser {
-  readonly uid: number;
-  readonly gid: number;
-  readonly username: string;
-  readonly homedir: string;
-  /** Login shell from the passwd entry; null when unknown. */
-  readonly shell: string | null;
-}
-
-/** This process's user. Not os.userInfo(): Bun's reports the name "unknown" when USER is unset (services, cron). */
-export function currentDaemonUser(etc = "/etc"): DaemonUser {
-  const uid = process.getuid?.() ?? 0;
-  const gid = process.getgid?.() ?? 0;
-  const f = passwdEntry(uid, etc);
-  // No passwd entry (containers with arbitrary uids): only the numeric uid names this user.
-  if (f === null) return { uid, gid, username: String(uid), homedir: process.env.HOME ?? "/", shell: null };
-  return { uid, gid: Number(f[3]), username: f[0]!, homedir: f[5] || "/", shell: f[6] || null };
-}
-
-/** Name of a group id from /etc/group; null if unknown. */
-export function groupName(gid: number, etc = "/etc"): string | null {
-  try {
-    const line = readFileSync(join(etc, "group"), "utf8").split("\n").map((l) => l.split(":")).find((f) => f[2] !== undefined && Number(f[2]) === gid);
-    return line?.[0] ?? null;
-  } catch {
-    return null;
-  }
 }
 
 /** Is the application's user:group the non-root daemon's own user and primary group (no su needed)? */
@@ -216,7 +172,7 @@ export class AgentRunner {
       if (slot === undefined) return { id: action.id, ok: false, detail: `No slot given for ${action.type} of "${action.slot}"` };
       return await this.slotAction(action.id, action.type, slot);
     } catch (e) {
-      return { id: action.id, ok: false, detail: `Agent error: ${(e as Error).message}` };
+      return { id: action.id, ok: false, detail: `Agent error: ${errorMessage(e)}` };
     }
   }
 

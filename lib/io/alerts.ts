@@ -7,6 +7,7 @@
 // alert_timeout), never the cluster or the other scripts.
 import type { ClusterEvent } from "../core/types.ts";
 import { lastLine, runShell } from "./runner.ts";
+import { errorMessage } from "../error.ts";
 
 export type AlertSeverity = "CRITICAL" | "WARNING" | "OK" | "INFO";
 type EventType = ClusterEvent["type"];
@@ -43,7 +44,7 @@ export const ALERT_KINDS: Readonly<Record<EventType, { severity: AlertSeverity; 
 };
 
 /** Events waiting per script; beyond this the oldest are dropped (counted and logged). */
-export const ALERT_QUEUE_LIMIT = 1000;
+const ALERT_QUEUE_LIMIT = 1000;
 
 export type RunShell = typeof runShell;
 
@@ -156,7 +157,7 @@ class ScriptQueue {
         opts.log("warn", `${what} exited ${r.exitCode} in ${ms} ms${last === "" ? "" : `: ${last}`}`);
       }
     } catch (e) {
-      opts.log("error", `Cannot run alert script ${script} for ${p.ev.type}: ${(e as Error).message}`);
+      opts.log("error", `Cannot run alert script ${script} for ${p.ev.type}: ${errorMessage(e)}`);
     }
   }
 }

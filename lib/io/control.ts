@@ -14,13 +14,13 @@ import type { ClusterStatus, OperatorCommand } from "../core/types.ts";
 import { CONTROL_NONCE_TTL_MS, decodeRequest, encodeReply, frame, FrameReader, NonceCache } from "../wire/control.ts";
 import { commandSchema } from "../wire/schema.ts";
 import { parseJson } from "../wire/codec.ts";
-import { z } from "zod";
-import { AUTH_FAILED, encodeRefusal } from "../client/protocol.ts";
+import { AUTH_FAILED, encodeRefusal, localRequestSchema, type NodeInfo } from "../wire/control-protocol.ts";
+import { errorMessage } from "../error.ts";
 
 export interface ControlApi {
   status(): ClusterStatus;
   command(cmd: OperatorCommand, by: string): Promise<{ ok: boolean; message: string }>;
-  info(): { nodename: string; version: string; uptimeMs: number; rejected: Record<string, number> };
+  info(): NodeInfo;
 }
 
 export interface ControlOptions {
@@ -48,16 +48,10 @@ export interface ControlServer {
   rejected(): Record<string, number>;
 }
 
-export const IDLE_MS = 2000;
-export const MAX_CONNECTIONS = 32;
+const IDLE_MS = 2000;
+const MAX_CONNECTIONS = 32;
 /** Requests are small; a status reply may be large, so only the inbound side is capped this low. */
 const MAX_REQUEST_BYTES = 256 * 1024;
-
-const localRequestSchema = z.object({
-  by: z.string().max(256),
-  command: z.string().min(1).max(256),
-  args: z.array(z.string().max(65536)).max(64),
-});
 
 type Decoded = { ok: true; by: string; command: string; args: readonly string[]; reply: (r: unknown) => Uint8Array } | { ok: false; reason: string };
 
@@ -139,7 +133,7 @@ export async function startControl(opts: ControlOptions): Promise<ControlServer>
           sock.end(frame(d.reply(reply)));
         },
         (e: unknown) => {
-          opts.log("error", `Control request "${d.command}" from ${d.by} failed: ${(e as Error).message}`);
+          opts.log("error", `Control request "${d.command}" from ${d.by} failed: ${errorMessage(e)}`);
           sock.destroy();
         },
       );
@@ -191,7 +185,7 @@ export async function startControl(opts: ControlOptions): Promise<ControlServer>
       unixOpen = true;
     } catch (e) {
       // The TCP channel still works: log and go on rather than refuse to start the node.
-      opts.log("error", `Cannot open control socket ${path}: ${(e as Error).message}`);
+      opts.log("error", `Cannot open control socket ${path}: ${errorMessage(e)}`);
     }
   }
 

@@ -4,6 +4,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { errnoCode, errorMessage } from "../error.ts";
 
 /** How long the parent waits for the pidfile before it gives up. */
 const READY_TIMEOUT_MS = 10_000;
@@ -25,7 +26,7 @@ export function pidAlive(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
+    return errnoCode(e) === "EPERM";
   }
 }
 
@@ -46,7 +47,7 @@ const isCompiledScript = (script: string | undefined): boolean =>
  * when running from source, it runs the same script. A stale pidfile whose pid the kernel has since given to
  * another program (even `vim /etc/drcm/cm.cfg`) must not block a start.
  */
-export function isDrcm(pid: number, script: string | undefined = process.argv[1]): boolean {
+function isDrcm(pid: number, script: string | undefined = process.argv[1]): boolean {
   let cmd: string[];
   try {
     cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
@@ -126,7 +127,7 @@ export async function daemonize(argv: readonly string[], pidfile: string): Promi
   try {
     errFd = openSync(errPath, "w+", 0o600);
   } catch (e) {
-    process.stderr.write(`drcm: ERROR - Cannot create "${errPath}": ${(e as Error).message}\n`);
+    process.stderr.write(`drcm: ERROR - Cannot create "${errPath}": ${errorMessage(e)}\n`);
     return 1;
   }
   const cmd = selfCommand(argv);
@@ -136,7 +137,7 @@ export async function daemonize(argv: readonly string[], pidfile: string): Promi
     child = Bun.spawn(cmd, {
       stdio: ["ignore", "ignore", errFd],
       detached: true,
-      env: { ...process.env, DRCM_DAEMONIZED: "1" },
+      env: process.env,
       onExit: (_p, code, signal) => {
         exited = code ?? (signal ? 128 : 1);
       },
@@ -144,7 +145,7 @@ export async function daemonize(argv: readonly string[], pidfile: string): Promi
   } catch (e) {
     closeSync(errFd);
     unlinkSync(errPath);
-    process.stderr.write(`drcm: ERROR - Cannot start "${cmd[0]}": ${(e as Error).message}\n`);
+    process.stderr.write(`drcm: ERROR - Cannot start "${cmd[0]}": ${errorMessage(e)}\n`);
     return 1;
   }
   child.unref();

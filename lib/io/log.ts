@@ -1,10 +1,12 @@
-// The drcm log file: 1.x line format with a level word added, written synchronously so that no line is
-// dropped or reordered (1.x queued lines in three rings and lost or reordered them, §7), and rotated by size
-// with a proper shift (.1 is always the newest, 1.x reused .1). A logger never throws at its caller: a full
-// disk must not kill the daemon, so write failures are counted and reported to stderr once.
+// The drcm log file (packaging/doc/packaging.md, "Logs"): 1.x line format with a level word added,
+// written synchronously so that no line is dropped or reordered (1.x queued lines in three rings and
+// lost or reordered them), and rotated by size with a proper shift (.1 is always the newest, 1.x
+// reused .1). A logger never throws at its caller: a full disk must not kill the daemon, so write
+// failures are counted and reported to stderr once.
 import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { syslogStamp } from "../stamp.ts";
+import { errnoCode } from "../error.ts";
 
 export type Level = "ERROR" | "WARNING" | "INFO" | "DEBUG";
 
@@ -16,7 +18,6 @@ export interface Logger {
   debug(level: number, msg: string): void;
   setDebugLevel(n: number): void;
   readonly debugLevel: number;
-  flush(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -164,7 +165,7 @@ export function createLogger(opts: LoggerOptions): Logger {
       try {
         renameSync(`${path}.${n}`, `${path}.${n + 1}`);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+        if (errnoCode(e) !== "ENOENT") throw e;
       }
     }
     if (target) renameSync(path, `${path}.1`);
@@ -230,8 +231,6 @@ export function createLogger(opts: LoggerOptions): Logger {
     get debugLevel() {
       return level;
     },
-    // Writes are synchronous; nothing is buffered in this process.
-    flush: async () => {},
     close: async () => {
       closed = true;
       closeFd();

@@ -9,6 +9,7 @@ import { appendFileSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Readable } from "node:stream";
 import { syslogStamp } from "../stamp.ts";
+import { errorMessage } from "../error.ts";
 
 export interface RunResult {
   /** Exit code of the shell; null when it was ended by a signal. */
@@ -39,7 +40,7 @@ export interface RunOptions {
 }
 
 export const OUTPUT_CAP = 64 * 1024;
-export const DEFAULT_GRACE_MS = 2000;
+const DEFAULT_GRACE_MS = 2000;
 /** After the shell exits, how long to keep reading what it already wrote before returning. */
 const DRAIN_MS = 100;
 const POLL_MS = 25;
@@ -175,7 +176,7 @@ export async function runShell(command: string, opts: RunOptions): Promise<RunRe
       cwd: opts.cwd,
     });
   } catch (e) {
-    tail.add(Buffer.from(`Cannot run /bin/sh: ${(e as Error).message}\n`));
+    tail.add(Buffer.from(`Cannot run /bin/sh: ${errorMessage(e)}\n`));
     return finish({ exitCode: 127, signal: null, timedOut: false });
   }
 

@@ -12,8 +12,6 @@ export const PROTOCOL_VERSION = 2;
 export const MAX_PACKET_BYTES = 60000;
 export const MAGIC = new Uint8Array([0x44, 0x52, 0x43, 0x4d]); // "DRCM"
 export const MAC_BYTES = 32;
-/** magic + version byte + MAC: what a packet costs on top of its JSON. */
-export const PACKET_OVERHEAD_BYTES = MAGIC.length + 1 + MAC_BYTES;
 
 export type RejectReason =
   | "oversize"
@@ -71,7 +69,7 @@ export function mac(key: Uint8Array, data: Uint8Array): Uint8Array {
 }
 
 /** Constant-time check of the trailing MAC of `bytes` (header and payload before it). */
-export function verifyTrailingMac(key: Uint8Array, bytes: Uint8Array): boolean {
+function verifyTrailingMac(key: Uint8Array, bytes: Uint8Array): boolean {
   if (bytes.length < MAC_BYTES) return false;
   const signed = bytes.subarray(0, bytes.length - MAC_BYTES);
   const got = bytes.subarray(bytes.length - MAC_BYTES);

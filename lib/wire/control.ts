@@ -13,8 +13,8 @@ export { frame, FrameReader, MAX_FRAME_BYTES } from "./frame.ts";
 export type { FramePush } from "./frame.ts";
 export { NonceCache } from "./nonce.ts";
 
-export const REQUEST_MAGIC = new Uint8Array([0x44, 0x52, 0x43, 0x51]); // "DRCQ"
-export const REPLY_MAGIC = new Uint8Array([0x44, 0x52, 0x43, 0x52]); // "DRCR"
+const REQUEST_MAGIC = new Uint8Array([0x44, 0x52, 0x43, 0x51]); // "DRCQ"
+const REPLY_MAGIC = new Uint8Array([0x44, 0x52, 0x43, 0x52]); // "DRCR"
 /** Largest accepted |request ts - server wall clock|. */
 export const CONTROL_MAX_SKEW_MS = 30_000;
 /** What a server's NonceCache must remember a nonce for (the whole acceptance window). */

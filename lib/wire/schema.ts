@@ -16,7 +16,7 @@ const hold = z.object({
   heldMs: z.number().min(0),
 });
 
-export const heartbeatSchema = z.object({
+const heartbeatSchema = z.object({
   kind: z.literal("heartbeat"),
   config: z.string().max(256),
   active: z.boolean(),
@@ -47,7 +47,7 @@ export const commandSchema = z.object({
   by: z.string().max(256),
 });
 
-export const messageBodySchema = z.discriminatedUnion("kind", [heartbeatSchema, commandSchema]);
+const messageBodySchema = z.discriminatedUnion("kind", [heartbeatSchema, commandSchema]);
 
 export const envelopeSchema = z.object({
   from: name,

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Bed, BUN, bedUnavailable, REPO, teeUnavailable, waitFor } from "./bed.ts";
-import { makeCaller } from "../../lib/client/transport.ts";
+import { makeCaller } from "../../lib/io/control-client.ts";
 
 const why = bedUnavailable();
 if (why) console.log(`skipping netns resource scenarios: ${why}`);

@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ApplicationResource } from "../../lib/config/model.ts";
-import { AgentRunner, applicationCommand, type DaemonUser } from "../../lib/io/agents.ts";
+import { AgentRunner, applicationCommand } from "../../lib/io/agents.ts";
+import { passwdEntry, type DaemonUser } from "../../lib/io/passwd.ts";
 import { slotOf, testCluster, testNode } from "../fixtures/agents/cluster.ts";
 
 const canRun = process.getuid?.() === 0 && Bun.which("useradd") !== null && Bun.which("su") !== null && Bun.which("runuser") !== null;
@@ -116,7 +117,7 @@ describe("AgentRunner.perform() application", () => {
 
   test.skipIf(!canRun)("applicationCommand() of a non-root daemon, run as that user, starts its own application without su", () => {
     // The daemon is the test user itself (runuser drops root first): no su, no sudo, no password.
-    const pw = readFileSync("/etc/passwd", "utf8").split("\n").map((l) => l.split(":")).find((f) => f[0] === user)!;
+    const pw = passwdEntry(user)!;
     const daemon: DaemonUser = { uid: Number(pw[2]), gid: Number(pw[3]), username: user, homedir: pw[5]!, shell: pw[6]! };
     const own: ApplicationResource = { ...app(user), start: `cd /; echo "$DRCM_NODE $DRCM_ACTION $(id -un)" > ~/self.txt; echo ~ >> ~/self.txt` };
     const cmd = applicationCommand(testCluster([own], { logDir: dir }, dir), own, own.start, { node: "cmnode2", resource: "application:app", action: "start" }, daemon);

@@ -8,8 +8,6 @@ import {
   AgentRunner,
   applicationCommand,
   applicationProgram,
-  currentDaemonUser,
-  type DaemonUser,
   isMounted,
   LOGIN_PATH,
   loginShellCommand,
@@ -19,6 +17,7 @@ import {
   withDrcmVars,
   wrapForClusterUser,
 } from "../../lib/io/agents.ts";
+import { currentDaemonUser, type DaemonUser } from "../../lib/io/passwd.ts";
 import { slotOf, testCluster, testNode } from "../fixtures/agents/cluster.ts";
 
 const dir = mkdtempSync(join(tmpdir(), `drcm-agents-${process.pid}-`));

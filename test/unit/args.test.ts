@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { splitWords } from "../../lib/client/commands.ts";
 import { parseArgs, UsageError, DEFAULT_CONFIG } from "../../lib/cli/args.ts";
+import { errorMessage } from "../../lib/error.ts";
 
 describe("parseArgs()", () => {
   test("parseArgs() defaults to the server with /etc/drcm/cm.cfg", () => {
@@ -52,7 +53,7 @@ describe("parseArgs()", () => {
         return "no error";
       } catch (e) {
         expect(e).toBeInstanceOf(UsageError);
-        return (e as Error).message;
+        return errorMessage(e);
       }
     };
     expect(msg(["--bogus"])).toContain("Unknown option --bogus");

@@ -7,6 +7,7 @@ import { loadCluster, parseClusterText } from "../../lib/config/load.ts";
 import type { Finding } from "../../lib/config/model.ts";
 import { findSelf } from "../../lib/config/self.ts";
 import { readAuthKey } from "../../lib/config/auth.ts";
+import { errorLines, loadAndCheck, usableCluster } from "../../lib/config/verify.ts";
 
 const ROOT = mkdtempSync(join(tmpdir(), `drcm-h1-check-${process.pid}-`));
 const DRCM = join(import.meta.dir, "../../drcm.ts");
@@ -222,4 +223,30 @@ describe("drcm --check-config", () => {
     expect(doc.summary.timings.deadTimeMs).toBe(200);
   });
 
+});
+
+describe("loadAndCheck()", () => {
+  test("loadAndCheck() gives the file's and the machine's findings, with the errors apart", async () => {
+    const { file } = makeEtc();
+    // No auth key yet: the machine checks find it, the file itself is fine.
+    const c = await loadAndCheck(file, { node: "cmnode1" });
+    expect(c.cluster).not.toBeNull();
+    expect(c.errors.map((f) => f.message).join("\n")).toContain("auth key");
+    expect(c.errors.every((f) => c.findings.includes(f))).toBe(true);
+    expect(usableCluster(c)).toBeNull();
+    expect(errorLines(c, "drcm: ")[0]).toMatch(/^drcm: \S+: ERROR - Cannot read auth key /);
+  });
+
+  test("loadAndCheck() without the environment checks only the file", async () => {
+    const { file } = makeEtc();
+    const c = await loadAndCheck(file, { node: "cmnode1", environment: false });
+    expect(c.errors).toEqual([]);
+    expect(usableCluster(c)).toBe(c.cluster);
+  });
+
+  test("loadAndCheck() of an unreadable path has no cluster and one error", async () => {
+    const c = await loadAndCheck(ROOT, { node: null });
+    expect(c.cluster).toBeNull();
+    expect(errorLines(c)).toEqual([`${ROOT}: ERROR - Cannot read config file "${ROOT}": it is a directory`]);
+  });
 });

@@ -6,7 +6,7 @@ import { PLAIN } from "../../lib/client/paint.ts";
 import { resolveNode, resolveResource } from "../../lib/client/resolve.ts";
 import { runCommand, takeOptions, type ClientContext } from "../../lib/client/run.ts";
 import { utcStamp } from "../../lib/client/stamp.ts";
-import { whoAmI, type CallResult, type Caller, type Endpoint } from "../../lib/client/transport.ts";
+import { whoAmI, type CallResult, type Caller, type Endpoint } from "../../lib/io/control-client.ts";
 import type { ClusterStatus } from "../../lib/core/types.ts";
 import { CLUSTER, NOW, SCENARIOS } from "../fixtures/golden/scenarios.ts";
 

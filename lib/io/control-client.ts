@@ -8,8 +8,9 @@ import { existsSync } from "node:fs";
 import { createConnection, type Socket } from "node:net";
 import { decodeReply, encodeRequest, frame, FrameReader } from "../wire/control.ts";
 import { parseJson } from "../wire/codec.ts";
-import { AUTH_FAILED, decodeRefusal } from "./protocol.ts";
-import { currentUserName } from "../user.ts";
+import { AUTH_FAILED, decodeRefusal, type LocalRequest } from "../wire/control-protocol.ts";
+import { currentUserName } from "./passwd.ts";
+import { errorMessage } from "../error.ts";
 
 export interface Endpoint {
   readonly nodename: string;
@@ -26,7 +27,7 @@ export interface Timeouts {
   /** Whole request, connect included. */
   readonly totalMs: number;
 }
-export const DEFAULT_TIMEOUTS: Timeouts = { connectMs: 300, totalMs: 1000 };
+const DEFAULT_TIMEOUTS: Timeouts = { connectMs: 300, totalMs: 1000 };
 
 /** `authFailed`: the node answered with the refusal frame, the request's key is not its key. */
 export type CallResult = { ok: true; reply: unknown; via: "unix" | "tcp" } | { ok: false; error: string; authFailed?: true };
@@ -42,7 +43,7 @@ export function makeCaller(key: Uint8Array | null, by: string, keyError: string 
     async call(ep, command, args, t = DEFAULT_TIMEOUTS) {
       const started = performance.now();
       if (ep.unixPath !== null && existsSync(ep.unixPath)) {
-        const r = await exchange({ path: ep.unixPath }, new TextEncoder().encode(JSON.stringify({ by, command, args })), t, (b) => {
+        const r = await exchange({ path: ep.unixPath }, new TextEncoder().encode(JSON.stringify({ by, command, args: [...args] } satisfies LocalRequest)), t, (b) => {
           const v = parseJson(b);
           return v === undefined ? { ok: false, error: "malformed reply" } : { ok: true, reply: v };
         });
@@ -84,7 +85,7 @@ function exchange(target: Target, request: Uint8Array, t: Timeouts, decode: (b: 
     try {
       sock = "path" in target ? createConnection(target.path) : createConnection({ host: target.host, port: target.port });
     } catch (e) {
-      resolve({ ok: false, error: (e as Error).message });
+      resolve({ ok: false, error: errorMessage(e) });
       return;
     }
     const connectTimer = setTimeout(() => done({ ok: false, error: `connect timed out after ${t.connectMs} ms` }), t.connectMs);

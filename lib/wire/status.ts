@@ -1,0 +1,79 @@
+// The cluster status a node answers with: the core builds it (lib/core/status.ts), the control channel
+// carries it as JSON, the client parses it with this same schema before rendering cm_stat, rstats,
+// health and `status --json`. One definition, so what the server renders and what the client reads
+// cannot drift apart. Unknown keys from a newer node are dropped on parse, not refused.
+
+import { z } from "zod";
+import { RESOURCE_KINDS } from "../config/model.ts";
+
+const PEER_STATES = ["starting", "alive", "suspect", "dead", "inactive", "standby", "leaving"] as const;
+const peerStateSchema = z.enum(PEER_STATES);
+export type PeerState = z.infer<typeof peerStateSchema>;
+
+const holdRoleSchema = z.enum(["primary", "backup"]);
+const quorumPolicySchema = z.enum(["majority", "none"]);
+
+/** Fields of one node's status; render-json.ts builds the `status --json` node from the same fields. */
+export const nodeStatusShape = {
+  nodename: z.string(),
+  hostname: z.string(),
+  ip: z.string(),
+  self: z.boolean(),
+  state: peerStateSchema,
+  /** Milliseconds since the last valid heartbeat; null for self or never heard. */
+  heartbeatAgeMs: z.number().nullable(),
+  configDiffers: z.boolean(),
+  quorum: z.boolean().nullable(),
+  pingOk: z.boolean().nullable(),
+  uptimeMs: z.number().nullable(),
+};
+const nodeStatusSchema = z.object(nodeStatusShape).readonly();
+export type NodeStatus = z.infer<typeof nodeStatusSchema>;
+
+export const holderStatusShape = {
+  node: z.string(),
+  role: holdRoleSchema,
+  claim: z.number(),
+  heldMs: z.number(),
+};
+const holderStatusSchema = z.object(holderStatusShape).readonly();
+export type HolderStatus = z.infer<typeof holderStatusSchema>;
+
+export const lastWatchShape = { ok: z.boolean(), ageMs: z.number(), detail: z.string() };
+
+export const slotStatusShape = {
+  slot: z.string(),
+  resource: z.string(),
+  kind: z.enum(RESOURCE_KINDS),
+  nickname: z.string(),
+  owner: z.string(),
+  candidates: z.array(z.string()).readonly(),
+  holders: z.array(holderStatusSchema).readonly(),
+  /** Where placement wants it now (null: nowhere eligible). */
+  desired: z.string().nullable(),
+  /** Last watch on this node, if this node holds it. */
+  lastWatch: z.object(lastWatchShape).readonly().nullable(),
+  failCount: z.number(),
+  /** Nodes that gave up on this slot after max_failures. */
+  failedOn: z.array(z.string()).readonly(),
+  /**
+   * Why the slot is not running where it should, or null when it is:
+   * "no eligible live node", "failed too often", "no quorum", "standby", "inactive" (several joined by ", "),
+   * "waiting for failback", "starting".
+   */
+  reason: z.string().nullable(),
+};
+const slotStatusSchema = z.object(slotStatusShape).readonly();
+export type SlotStatus = z.infer<typeof slotStatusSchema>;
+
+export const quorumStatusShape = { policy: quorumPolicySchema, has: z.boolean(), alive: z.number(), total: z.number() };
+
+export const clusterStatusSchema = z
+  .object({
+    self: z.string(),
+    quorum: z.object(quorumStatusShape).readonly(),
+    nodes: z.array(nodeStatusSchema).readonly(),
+    slots: z.array(slotStatusSchema).readonly(),
+  })
+  .readonly();
+export type ClusterStatus = z.infer<typeof clusterStatusSchema>;
