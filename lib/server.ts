@@ -4,14 +4,14 @@
 
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { lookup } from "node:dns/promises";
-import { isIPv4 } from "node:net";
 import { join } from "node:path";
 import type { CliOptions } from "./cli/args.ts";
-import { loadCluster } from "./config/load.ts";
-import { checkEnvironment } from "./config/checks.ts";
+import { errorLines, loadAndCheck, usableCluster } from "./config/verify.ts";
+import { isIPv4 } from "./config/values.ts";
+import { errorMessage } from "./error.ts";
 import { findSelf } from "./config/self.ts";
 import { readAuthKey } from "./config/auth.ts";
-import type { Cluster, Finding, NodeConfig } from "./config/model.ts";
+import type { Cluster, NodeConfig } from "./config/model.ts";
 import type { Persisted } from "./core/types.ts";
 import { createLogger, type Logger } from "./io/log.ts";
 import { AgentRunner } from "./io/agents.ts";
@@ -22,8 +22,6 @@ import { RealSockets } from "./io/sockets.ts";
 import { NodeDriver } from "./node/driver.ts";
 import type { Agents, Alerts, ConfigSource, LoadedConfig, Ports, Store, Timers } from "./node/ports.ts";
 
-const place = (f: Finding): string => `${f.file}${f.line > 0 ? `:${f.line}` : ""}`;
-const formatFinding = (f: Finding): string => `${place(f)}: ${f.severity} - ${f.message}`;
 
 /** Monotonic milliseconds: the core's clock. Wall time is only for display and alerts. */
 const monotonic = (): number => performance.now();
@@ -46,19 +44,16 @@ async function resolvePeers(cluster: Cluster): Promise<Map<string, string>> {
   return ips;
 }
 
-const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-
 export async function runServer(o: CliOptions): Promise<number> {
   const say = (msg: string) => process.stderr.write(`drcm: ${msg}\n`);
   if (!existsSync(o.configFile)) {
     say(`ERROR - Config file not found ${o.configFile} (run drcm --check-config --config-file=${o.configFile} to write a template)`);
     return 1;
   }
-  const { cluster, findings } = await loadCluster(o.configFile);
-  const envFindings = cluster ? await checkEnvironment(cluster, { node: o.node }) : [];
-  const errors = [...findings, ...envFindings].filter((f) => f.severity === "ERROR");
-  if (!cluster || errors.length > 0) {
-    for (const f of errors) process.stderr.write(`${formatFinding(f)}\n`);
+  const checked = await loadAndCheck(o.configFile, { node: o.node });
+  const cluster = usableCluster(checked);
+  if (cluster === null) {
+    for (const l of errorLines(checked)) process.stderr.write(`${l}\n`);
     say("ERROR - CM config file load error: fix the errors above (drcm --check-config lists them all)");
     return 1;
   }
@@ -84,7 +79,7 @@ export async function runServer(o: CliOptions): Promise<number> {
     try {
       mkdirSync(dir, { recursive: true });
     } catch (e) {
-      say(`ERROR - Cannot create directory ${dir}: ${(e as Error).message}`);
+      say(`ERROR - Cannot create directory ${dir}: ${errorMessage(e)}`);
       return 1;
     }
   }
@@ -112,7 +107,7 @@ export async function runServer(o: CliOptions): Promise<number> {
     try {
       writePidfile(p);
     } catch (e) {
-      const err = (e as Error).message;
+      const err = errorMessage(e);
       say(`ERROR - ${err}`);
       log.error(err);
       removePidFiles();
@@ -125,8 +120,8 @@ export async function runServer(o: CliOptions): Promise<number> {
   try {
     ips = await resolvePeers(cluster);
   } catch (e) {
-    say(`ERROR - ${errorText(e)}`);
-    log.error(errorText(e));
+    say(`ERROR - ${errorMessage(e)}`);
+    log.error(errorMessage(e));
     removePidFiles();
     await log.close();
     return 1;
@@ -150,20 +145,18 @@ export async function runServer(o: CliOptions): Promise<number> {
 /** The config file again, checked as at start, with every keep_alive_ip resolved. */
 function fileConfigSource(file: string, nodeOption: string | null): ConfigSource {
   const load = async (selfName: string): Promise<LoadedConfig> => {
-    const { cluster, findings } = await loadCluster(file);
-    const env = cluster ? await checkEnvironment(cluster, { node: nodeOption ?? selfName }) : [];
-    const errors = [...findings, ...env].filter((f) => f.severity === "ERROR");
-    if (!cluster || errors.length > 0)
-      return { ok: false, message: `${errors.length} error(s) in ${file}`, details: errors.map(formatFinding) };
+    const checked = await loadAndCheck(file, { node: nodeOption ?? selfName });
+    const cluster = usableCluster(checked);
+    if (cluster === null) return { ok: false, message: `${checked.errors.length} error(s) in ${file}`, details: errorLines(checked) };
     const self = findSelf(cluster, selfName);
     if (typeof self === "string") return { ok: false, message: self, details: [] };
     try {
       return { ok: true, cluster, self, ips: await resolvePeers(cluster) };
     } catch (e) {
-      return { ok: false, message: errorText(e), details: [] };
+      return { ok: false, message: errorMessage(e), details: [] };
     }
   };
-  return { load: (selfName, done) => void load(selfName).then(done, (e: unknown) => done({ ok: false, message: errorText(e), details: [] })) };
+  return { load: (selfName, done) => void load(selfName).then(done, (e: unknown) => done({ ok: false, message: errorMessage(e), details: [] })) };
 }
 
 /** Operator standby survives a restart as a file in spool_dir. */
@@ -176,7 +169,7 @@ function spoolStore(spoolDir: string, nodename: string, log: Logger): Store {
         if (p.standby) writeFileSync(file, `standby since ${new Date().toISOString()}\n`);
         else rmSync(file, { force: true });
       } catch (e) {
-        log.error(`Cannot record standby state in ${file}: ${errorText(e)}`);
+        log.error(`Cannot record standby state in ${file}: ${errorMessage(e)}`);
       }
     },
   };
@@ -215,7 +208,7 @@ class Daemon {
     const runner = new AgentRunner(cluster, self);
     const agents: Agents = {
       perform: (a, slot, done) =>
-        void runner.perform(a, slot).then(done, (e: unknown) => done({ id: a.id, ok: false, detail: `agent error: ${errorText(e)}` })),
+        void runner.perform(a, slot).then(done, (e: unknown) => done({ id: a.id, ok: false, detail: `agent error: ${errorMessage(e)}` })),
       setCluster: (c, s) => runner.setCluster(c, s),
     };
     const alerts: Alerts = {

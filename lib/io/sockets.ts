@@ -7,6 +7,7 @@ import { startControl, type ControlServer } from "./control.ts";
 import { openUdp, type UdpEndpoint } from "./udp.ts";
 import type { OpenResult, SocketSpec, Sockets } from "../node/ports.ts";
 import { CONTROL_NONCE_TTL_MS, NonceCache } from "../wire/control.ts";
+import { errorMessage } from "../error.ts";
 
 export interface RealSocketsOptions {
   readonly key: Uint8Array;
@@ -18,7 +19,6 @@ export interface RealSocketsOptions {
   readonly log: (level: "info" | "warn" | "error", msg: string) => void;
 }
 
-const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 export class RealSockets implements Sockets {
   #udp: UdpEndpoint | null = null;
@@ -39,7 +39,7 @@ export class RealSockets implements Sockets {
   }
 
   open(spec: SocketSpec, current: SocketSpec | null, done: (r: OpenResult) => void): void {
-    void this.#open(spec, current).then(done, (e: unknown) => done({ ok: false, error: errorText(e) }));
+    void this.#open(spec, current).then(done, (e: unknown) => done({ ok: false, error: errorMessage(e) }));
   }
 
   async #open(spec: SocketSpec, current: SocketSpec | null): Promise<OpenResult> {
@@ -64,7 +64,7 @@ export class RealSockets implements Sockets {
       if (current === null && this.o.unixPath !== null) unix = await this.#control(spec.bindHost, null, this.o.unixPath);
     } catch (e) {
       abort();
-      return { ok: false, error: errorText(e) };
+      return { ok: false, error: errorMessage(e) };
     }
     return {
       ok: true,
@@ -86,7 +86,7 @@ export class RealSockets implements Sockets {
 
   #control(host: string, tcpPort: number | null, unixPath: string | null): Promise<ControlServer> {
     return startControl({ tcpHost: host, tcpPort, unixPath, key: this.o.key, api: this.o.api, log: this.o.log, nonces: this.#nonces, rejected: this.#rejected }).catch((e: unknown) => {
-      throw new Error(`Cannot listen on TCP ${host}:${tcpPort}: ${errorText(e)}`);
+      throw new Error(`Cannot listen on TCP ${host}:${tcpPort}: ${errorMessage(e)}`);
     });
   }
 

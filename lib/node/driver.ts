@@ -9,6 +9,7 @@ import type { Action, ActionResult, ClusterEvent, ClusterStatus, MessageBody, Op
 import { decode, encode } from "../wire/codec.ts";
 import { PeerGuard } from "../wire/guard.ts";
 import { VERSION } from "../version.ts";
+import { errorMessage } from "../error.ts";
 import type { LoadedConfig, Ports, SocketSpec, Timer } from "./ports.ts";
 import { RejectionLog } from "./rejections.ts";
 import { PortMove } from "./port-move.ts";
@@ -361,7 +362,7 @@ export class NodeDriver {
     try {
       return encode(this.init.key, { from: this.#self.nodename, inc: this.init.incarnation, seq: this.#seq, body });
     } catch (e) {
-      this.ports.log.error(`Cannot send ${body.kind}: ${e instanceof Error ? e.message : String(e)}`);
+      this.ports.log.error(`Cannot send ${body.kind}: ${errorMessage(e)}`);
       return null;
     }
   }

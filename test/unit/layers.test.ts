@@ -3,6 +3,8 @@
 //   timers or file system, no clock (Date.now, performance.now, new Date()), no timers, and no
 //   import of a layer above them (lib/io, lib/client, lib/node, lib/server.ts) or of an impure
 //   config file.
+// - lib/node (the node driver): the same rules, since every port (clock, timers, sockets, agents) is
+//   injected; it may import lib/core, lib/wire and pure lib/config, never lib/io or anything above.
 // - lib/io: adapters only, never an import of lib/client.
 // The scanner is tested on files written for the purpose, so a rule that silently matches nothing
 // fails here too.
@@ -59,6 +61,16 @@ const pureImports =
   (_file, target, spec) => {
     if (EDGE_MODULES.test(spec)) return "edge module import";
     if (HIGHER.test(target)) return "import of a higher layer";
+    if (target in impureConfig) return "import of an impure config file";
+    return null;
+  };
+
+const DRIVER_HIGHER = /^lib\/(?:io|client|cli|demo|import)\/|^lib\/server\.ts$|^drcm\.ts$/;
+const driverImports =
+  (impureConfig: Readonly<Record<string, string>>): ImportCheck =>
+  (_file, target, spec) => {
+    if (EDGE_MODULES.test(spec)) return "edge module import";
+    if (DRIVER_HIGHER.test(target)) return "import of an adapter or a higher layer";
     if (target in impureConfig) return "import of an impure config file";
     return null;
   };
@@ -140,13 +152,18 @@ function sourceFiles(root: string, dir: string): string[] {
 function layerViolations(root: string, impureConfig: Readonly<Record<string, string>> = IMPURE_CONFIG): Violation[] {
   const pure = [...sourceFiles(root, "lib/core"), ...sourceFiles(root, "lib/wire"), ...sourceFiles(root, "lib/config").filter((f) => !(f in impureConfig))];
   const io = sourceFiles(root, "lib/io");
-  return [...pure.flatMap((f) => scanFile(root, f, PURE_RULES, pureImports(impureConfig))), ...io.flatMap((f) => scanFile(root, f, [], ioImports))];
+  const driver = sourceFiles(root, "lib/node");
+  return [
+    ...pure.flatMap((f) => scanFile(root, f, PURE_RULES, pureImports(impureConfig))),
+    ...driver.flatMap((f) => scanFile(root, f, PURE_RULES, driverImports(impureConfig))),
+    ...io.flatMap((f) => scanFile(root, f, [], ioImports)),
+  ];
 }
 
 const show = (v: readonly Violation[]): string[] => v.map((x) => `${x.file}:${x.line}: ${x.rule}: ${x.text}`);
 
 describe("layers", () => {
-  test("layerViolations() finds none in lib/core, lib/wire, lib/config and lib/io", () => {
+  test("layerViolations() finds none in lib/core, lib/wire, lib/config, lib/node and lib/io", () => {
     expect(show(layerViolations(ROOT))).toEqual([]);
   });
 
@@ -156,7 +173,7 @@ describe("layers", () => {
   });
 
   test("the layer scan covers the directories it claims to", () => {
-    for (const dir of ["lib/core", "lib/wire", "lib/config", "lib/io"]) expect(sourceFiles(ROOT, dir).length).toBeGreaterThan(0);
+    for (const dir of ["lib/core", "lib/wire", "lib/config", "lib/node", "lib/io"]) expect(sourceFiles(ROOT, dir).length).toBeGreaterThan(0);
   });
 });
 
@@ -199,6 +216,16 @@ describe("layerViolations() on a tree that breaks the rules", () => {
   write("lib/wire/bad.ts", `import { createConnection } from "node:net";\nexport const i = setInterval(() => {}, 5);\n`);
   write("lib/config/pure.ts", `import { readFile } from "node:fs/promises";\nimport { readAuthKey } from "./disk.ts";\nimport { parse } from "./lexer.ts";\n`);
   write("lib/config/disk.ts", `import { readFile } from "node:fs/promises";\n`);
+  write(
+    "lib/node/bad.ts",
+    [
+      `import { openUdp } from "../io/udp.ts";`,
+      `import { Core } from "../core/node.ts";`,
+      `export const t = () => setInterval(() => {}, 50);`,
+      `export const n = () => performance.now();`,
+      `import { createSocket } from "node:dgram";`,
+    ].join("\n"),
+  );
   write("lib/io/bad.ts", `import { AUTH_FAILED } from "../client/protocol.ts";\nimport { readFileSync } from "node:fs";\nconst m = await import("../client/run.ts");\nimport { clock } from "../core/clock.ts";\n`);
 
   const found = layerViolations(tmp, { "lib/config/disk.ts": "reads files" });
@@ -231,6 +258,10 @@ describe("layerViolations() on a tree that breaks the rules", () => {
     expect(at("lib/wire/bad.ts")).toEqual(["1 edge module import", "2 timer"]);
     expect(at("lib/config/pure.ts")).toEqual(["1 edge module import", "2 import of an impure config file"]);
     expect(at("lib/config/disk.ts")).toEqual([]);
+  });
+
+  test("layerViolations() holds the node driver to injected ports: no adapters, timers, clocks or sockets", () => {
+    expect(at("lib/node/bad.ts")).toEqual(["1 import of an adapter or a higher layer", "3 timer", "4 clock", "5 edge module import"]);
   });
 
   test("layerViolations() flags lib/io importing lib/client, and nothing else there", () => {
