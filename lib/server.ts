@@ -224,6 +224,7 @@ class Daemon {
       unixPath: join(cluster.server.runDir, `drcm-${self.nodename}.sock`),
       api: {
         status: () => this.driver.status(),
+        events: (since) => this.driver.recent.since(since),
         command: (cmd, by) => new Promise((resolve) => this.driver.command(cmd, by, resolve)),
         info: () => this.driver.info(),
       },

@@ -19,6 +19,8 @@ import { errorMessage } from "../error.ts";
 
 export interface ControlApi {
   status(): ClusterStatus;
+  /** Events this node reported after number `since` (see lib/node/recent.ts). */
+  events(since: number): { events: readonly unknown[]; last: number; missed: boolean };
   command(cmd: OperatorCommand, by: string): Promise<{ ok: boolean; message: string }>;
   info(): NodeInfo;
 }
@@ -146,6 +148,11 @@ export async function startControl(opts: ControlOptions): Promise<ControlServer>
         return { ok: true, info: withRejected(opts.api.info()) };
       case "status":
         return { ok: true, info: withRejected(opts.api.info()), status: opts.api.status() };
+      case "events": {
+        const since = Number(d.args[0] ?? "0");
+        if (!Number.isSafeInteger(since) || since < 0) return null;
+        return { ok: true, info: withRejected(opts.api.info()), ...opts.api.events(since) };
+      }
       case "command": {
         const parsed = commandSchema.shape.command.safeParse(parseJson(new TextEncoder().encode(d.args[0] ?? "")));
         if (!parsed.success) return null;

@@ -13,6 +13,7 @@ import { errorMessage } from "../error.ts";
 import type { LoadedConfig, Ports, SocketSpec, Timer } from "./ports.ts";
 import { RejectionLog } from "./rejections.ts";
 import { PortMove } from "./port-move.ts";
+import { RecentEvents } from "./recent.ts";
 
 export interface DriverInit {
   readonly cluster: Cluster;
@@ -61,6 +62,8 @@ export class NodeDriver {
   #seq = 0;
   readonly #startedAt: number;
   readonly #rejections: RejectionLog;
+  /** What this node reported lately, for live views (`--command=watch`). */
+  readonly recent = new RecentEvents();
   #portMove: PortMove | null = null;
   #tickTimer: Timer | null = null;
   #pingTimer: Timer | null = null;
@@ -380,7 +383,9 @@ export class NodeDriver {
     if (e.type === "node_suspect") log.debug(1, e.message);
     else if (e.type === "node_dead" || e.type === "resource_failed" || e.type === "quorum_lost" || e.type === "duplicate_holder") log.warn(e.message);
     else log.info(e.message);
-    this.ports.alerts.emit(e, this.ports.clock.wall());
+    const wall = this.ports.clock.wall();
+    this.recent.add(e, wall);
+    this.ports.alerts.emit(e, wall);
   }
 
   #perform(a: Action): void {

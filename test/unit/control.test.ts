@@ -1,4 +1,5 @@
 // The control channel end to end in one process: startControl() against the real client caller.
+import { RecentEvents } from "../../lib/node/recent.ts";
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { connect } from "node:net";
@@ -17,6 +18,7 @@ const unixPath = join(dir, "drcm-cmnode1.sock");
 const logs: string[] = [];
 const commands: { cmd: OperatorCommand; by: string }[] = [];
 let server: ControlServer;
+const recent = new RecentEvents();
 
 beforeAll(async () => {
   server = await startControl({
@@ -29,6 +31,7 @@ beforeAll(async () => {
     log: (level, msg) => logs.push(`${level} ${msg}`),
     api: {
       status: () => healthy,
+      events: (since) => recent.since(since),
       command: async (cmd, by) => {
         commands.push({ cmd, by });
         return { ok: cmd.op !== "reload", message: `${cmd.op} done` };
@@ -67,6 +70,18 @@ function rawBytes(bytes: Uint8Array): Promise<Uint8Array> {
     setTimeout(() => s.destroy(), 2000);
   });
 }
+
+test("startControl() answers an events request with what came after the given number", async () => {
+  recent.add({ type: "node_dead", node: "cmnode2", message: "Node cmnode2 is dead" }, 1000);
+  recent.add({ type: "takeover", node: "cmnode2", slot: "ipaddr:vip@cmnode2", message: "takeover" }, 1001);
+  const r = await makeCaller(key, "alice@host").call(tcp(), "events", ["1"]);
+  expect(r.ok).toBe(true);
+  if (!r.ok) return;
+  const reply = r.reply as { events: { seq: number; event: { type: string } }[]; last: number; missed: boolean };
+  expect(reply.events.map((e) => `${e.seq} ${e.event.type}`)).toEqual(["2 takeover"]);
+  expect(reply.last).toBe(2);
+  expect(reply.missed).toBe(false);
+});
 
 test("startControl() answers a signed status request over TCP from the live view", async () => {
   const r = await makeCaller(key, "alice@host").call(tcp(), "status", []);

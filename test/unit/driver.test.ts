@@ -4,6 +4,7 @@ import type { Cluster } from "../../lib/config/model.ts";
 import { restartOnlyChanges } from "../../lib/config/reload.ts";
 import type { Persisted } from "../../lib/core/types.ts";
 import { COMMAND_RESEND_MS, NodeDriver, type Reply } from "../../lib/node/driver.ts";
+import { RECENT_EVENTS_KEPT, RecentEvents } from "../../lib/node/recent.ts";
 import type { LoadedConfig, OpenResult, Ports, SocketSpec } from "../../lib/node/ports.ts";
 import { decode, encode } from "../../lib/wire/codec.ts";
 import { makeCluster } from "../sim/topology.ts";
@@ -173,5 +174,22 @@ describe("restartOnlyChanges()", () => {
     const b = makeCluster({ nodes: 2, server: { logfileName: "x.log", udpport: 1, verbose: true, lines: { logfile: 4, verbose: 7 } } });
     expect(restartOnlyChanges(a, b).map((c) => `${c.key}:${c.line}`)).toEqual(["logfile:4", "verbose:7"]);
     expect(restartOnlyChanges(a, a)).toEqual([]);
+  });
+});
+
+describe("RecentEvents", () => {
+  test("RecentEvents.since() returns newer events and says when some were dropped", () => {
+    const r = new RecentEvents();
+    for (let i = 0; i < RECENT_EVENTS_KEPT + 5; i++) r.add({ type: "node_alive", node: `n${i}`, message: "" }, i);
+    expect(r.since(RECENT_EVENTS_KEPT + 3).events.map((e) => e.seq)).toEqual([RECENT_EVENTS_KEPT + 4, RECENT_EVENTS_KEPT + 5]);
+    expect(r.since(RECENT_EVENTS_KEPT + 3).missed).toBe(false);
+    expect(r.since(2).missed).toBe(true);
+    expect(r.since(0).events.length).toBe(RECENT_EVENTS_KEPT);
+  });
+
+  test("NodeDriver keeps the events it reports for live views", () => {
+    const f = fake();
+    f.driver.command({ op: "standby", node: "cmnode1" }, "root@test", () => {});
+    expect(f.driver.recent.since(0).events.map((e) => e.event.type)).toContain("node_standby");
   });
 });
