@@ -54,7 +54,7 @@ export function observe(s: CoreState, t: number): void {
     }
     s.shownQuorum = q;
   }
-  if (!s.ready && s.probesIssued && s.probing.size === 0) {
+  if (!s.ready && s.probesIssued && ![...s.records.values()].some((r) => r.probing)) {
     const heardAll = [...s.peers.values()].every((p) => p.lastDirect !== null);
     if (heardAll || t - s.startedAt >= deadTimeMs(s)) {
       s.ready = true;

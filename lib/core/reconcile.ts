@@ -6,7 +6,8 @@ import { observe } from "./observe.ts";
 import { clearPins } from "./pins.ts";
 import { place, type View } from "./placement.ts";
 import { reconcileShutdown } from "./shutdown.ts";
-import { deadTimeMs, emit, isConfigActive, START_RANK, type CoreState, type HeldSlot } from "./state.ts";
+import { slotRec, type HeldSlot, type SlotRecord } from "./records.ts";
+import { deadTimeMs, emit, isConfigActive, START_RANK, type CoreState } from "./state.ts";
 import type { Slot } from "./types.ts";
 import { viewOf } from "./view.ts";
 import { maybeWatch } from "./watches.ts";
@@ -22,16 +23,17 @@ export function settle(s: CoreState, t: number): void {
   let view = viewOf(s, t);
   if (clearPins(s, view, t)) view = viewOf(s, t);
   for (const [id, slot] of s.orphans) {
-    if (s.inflight.has(id)) continue;
-    if (s.holds.has(id)) issue(s, slot, "stop", "removed from the config", t);
+    const rec = slotRec(s, id);
+    if (rec.inflight) continue;
+    if (rec.held) issue(s, slot, "stop", "removed from the config", t);
     else s.orphans.delete(id);
   }
   // Stops first, last kind first (a floating IP leaves before the service behind it stops); then
   // starts, first kind first (traffic arrives only once the service is up). Config order within a kind.
   const byRank = s.slotsByRank;
   const pass: Pass = { kind: "stops", leavingRank: -1 };
-  for (let i = byRank.length - 1; i >= 0; i--) reconcileSlot(s, byRank[i]!, view, t, pass);
-  for (const slot of byRank) reconcileSlot(s, slot, view, t, { kind: "starts", leavingRank: -1 });
+  for (let i = byRank.length - 1; i >= 0; i--) reconcileSlot(s, byRank[i]!.slot, byRank[i]!.rec, view, t, pass);
+  for (const { slot, rec } of byRank) reconcileSlot(s, slot, rec, view, t, { kind: "starts", leavingRank: -1 });
 }
 
 interface Pass {
@@ -45,39 +47,38 @@ interface Pass {
 }
 
 /** One slot, in one of the two passes of settle(): the stops pass only releases; the starts pass does the rest. */
-function reconcileSlot(s: CoreState, slot: Slot, view: View, t: number, pass: Pass): void {
+function reconcileSlot(s: CoreState, slot: Slot, rec: SlotRecord, view: View, t: number, pass: Pass): void {
   const id = slot.id;
-  const held = s.holds.get(id);
-  if (!held && !s.inflight.has(id) && !slot.candidates.includes(s.self)) return; // not ours to run
+  const held = rec.held;
+  if (!held && !rec.inflight && !slot.candidates.includes(s.self)) return; // not ours to run
   const selfView = view.nodes.get(s.self)!;
   const pl = place(slot, view);
   let desired = pl.desired;
   // The claim winner of a duplicate always wins: a node that another eligible node outclaims releases,
   // whatever its own placement says (views and pins can differ for a while; claims cannot).
   if (desired === s.self && held && pl.current !== null && pl.current !== s.self) desired = pl.current;
-  if (held && slot.exclusive && pass.kind === "starts") noteDuplicates(s, slot, held, view, desired);
-  if (s.inflight.has(id)) return;
+  if (held && slot.exclusive && pass.kind === "starts") noteDuplicates(s, slot, rec, held, view, desired);
+  if (rec.inflight) return;
   if (held?.claim === 0 && pl.waitingForStart && desired !== s.self) return; // a leftover: neither claimed nor dropped before the owner is ready
   if (pass.kind === "stops" && (desired === s.self || !held)) return;
   if (pass.kind === "starts" && desired !== s.self) {
     // Held here but wanted elsewhere, and the stops pass did not release it yet: keep watching it.
     if (held) maybeWatch(s, slot, t);
-    else s.waitingSince.delete(id);
+    else rec.waitingSince = undefined;
     return;
   }
   if (desired === s.self) {
-    s.waitingSince.delete(id);
+    rec.waitingSince = undefined;
     if (!held) {
-      if ((s.notBefore.get(id) ?? 0) > t) return;
+      if (rec.notBefore > t) return;
       if (slot.kind === "crontab" && otherHolder(s, slot, view, true)) return; // released before it starts here
       if (startBlocked(s, slot)) return;
       if (!fenceGate(s, slot, view, t)) return;
       // Make-before-break: whoever holds it now is the planned overlap, not a duplicate to report.
       const others = holdersElsewhere(s, slot, view);
-      if (others.length > 0) s.plannedOverlap.set(id, new Set(others));
-      else s.plannedOverlap.delete(id);
+      rec.plannedOverlap = others.length > 0 ? new Set(others) : undefined;
       // Where it moves from: who holds it now, else the last peer seen holding it, else (on a backup) its owner.
-      const from = movedFrom(slot, view, others, s.lastElsewhere.get(id) ?? (slot.owner === s.self ? undefined : slot.owner));
+      const from = movedFrom(slot, view, others, rec.lastElsewhere ?? (slot.owner === s.self ? undefined : slot.owner));
       issue(s, slot, "start", startReason(s, slot, view, t, from), t, false, from);
       return;
     }
@@ -86,11 +87,11 @@ function reconcileSlot(s: CoreState, slot: Slot, view: View, t: number, pass: Pa
       // (a failback on the owner) when another node holds it meanwhile.
       if (!fenceGate(s, slot, view, t)) return;
       // The other holder may have released already (it saw this node's leftover): the last one seen counts.
-      issue(s, slot, "start", "found running at start-up, taking a claim", t, false, movedFrom(slot, view, holdersElsewhere(s, slot, view), s.lastElsewhere.get(id)));
+      issue(s, slot, "start", "found running at start-up, taking a claim", t, false, movedFrom(slot, view, holdersElsewhere(s, slot, view), rec.lastElsewhere));
       return;
     }
-    if (s.reannounce.has(id) && !otherHolder(s, slot, view, false)) {
-      s.reannounce.delete(id);
+    if (rec.reannounce && !otherHolder(s, slot, view, false)) {
+      rec.reannounce = false;
       issue(s, slot, "start", "duplicate resolved, announcing again", t);
       return;
     }
@@ -98,7 +99,7 @@ function reconcileSlot(s: CoreState, slot: Slot, view: View, t: number, pass: Pa
     return;
   }
   if (!held) {
-    s.waitingSince.delete(id);
+    rec.waitingSince = undefined;
     return;
   }
   let stopNow = slot.kind === "crontab" || desired === null;
@@ -109,8 +110,8 @@ function reconcileSlot(s: CoreState, slot: Slot, view: View, t: number, pass: Pa
     why = "no quorum";
   }
   if (!stopNow) {
-    const since = s.waitingSince.get(id) ?? t;
-    s.waitingSince.set(id, since);
+    const since = rec.waitingSince ?? t;
+    rec.waitingSince = since;
     if (t - since >= 2 * deadTimeMs(s)) {
       stopNow = true;
       why = `${desired} did not take it over within ${2 * deadTimeMs(s)} ms`;
@@ -119,7 +120,7 @@ function reconcileSlot(s: CoreState, slot: Slot, view: View, t: number, pass: Pa
   // Reverse start order: wait while a later kind is still leaving here (only while a new holder takes
   // it over; a slot with nowhere to go, or without quorum, stops at once).
   const laterLeaving = desired !== null && why !== "no quorum" && pass.leavingRank > START_RANK[slot.kind];
-  if (stopNow && !laterLeaving && (s.notBefore.get(id) ?? 0) <= t && !stopBlocked(s, slot)) {
+  if (stopNow && !laterLeaving && rec.notBefore <= t && !stopBlocked(s, slot)) {
     issue(s, slot, "stop", why, t);
     return;
   }
@@ -159,21 +160,20 @@ function otherHolder(s: CoreState, slot: Slot, view: View, includeLeaving: boole
  * and needs no re-announce. An unplanned one (a healed partition, a stale restart, a resumed node) is
  * reported once, and the winner announces the resource again once the loser has released it.
  */
-function noteDuplicates(s: CoreState, slot: Slot, held: HeldSlot, view: View, desired: string | null): void {
+function noteDuplicates(s: CoreState, slot: Slot, rec: SlotRecord, held: HeldSlot, view: View, desired: string | null): void {
   for (const name of slot.candidates) {
     const n = view.nodes.get(name);
     if (name === s.self || !n) continue;
-    const key = `${slot.id} ${name}`;
     const claim = n.alive ? n.holds.get(slot.id) : undefined;
     if (claim === undefined) {
-      s.dupShown.delete(key);
-      s.plannedOverlap.get(slot.id)?.delete(name);
+      rec.dupShown.delete(name);
+      rec.plannedOverlap?.delete(name);
       continue;
     }
     const wins = claim < held.claim || (claim === held.claim && slot.candidates.indexOf(s.self) < slot.candidates.indexOf(name));
-    const planned = wins ? (s.plannedOverlap.get(slot.id)?.has(name) ?? false) : s.waitingSince.has(slot.id) && desired === name;
-    if (!s.dupShown.has(key)) {
-      s.dupShown.add(key);
+    const planned = wins ? (rec.plannedOverlap?.has(name) ?? false) : rec.waitingSince !== undefined && desired === name;
+    if (!rec.dupShown.has(name)) {
+      rec.dupShown.add(name);
       if (!planned)
         emit(s, {
           type: "duplicate_holder",
@@ -183,7 +183,7 @@ function noteDuplicates(s: CoreState, slot: Slot, held: HeldSlot, view: View, de
           message: `${slot.resource} is held by ${s.self} (claim ${held.claim}) and by ${name} (claim ${claim}): the lower claim releases it`,
         });
     }
-    if (wins && !planned) s.reannounce.add(slot.id);
+    if (wins && !planned) rec.reannounce = true;
   }
 }
 
@@ -203,8 +203,8 @@ function stopBlocked(s: CoreState, slot: Slot): boolean {
 
 /** A start (or stop) in flight here of a kind whose rank matches. */
 function inflightOfRank(s: CoreState, type: "start" | "stop", matches: (rank: number) => boolean): boolean {
-  for (const p of s.inflight.values()) {
-    if (p.action.type === "fence" || p.action.type !== type) continue;
+  for (const { inflight: p } of s.records.values()) {
+    if (!p || p.action.type === "fence" || p.action.type !== type) continue;
     const other = s.slotById.get(p.action.slot);
     if (other && matches(START_RANK[other.kind])) return true;
   }

@@ -14,7 +14,11 @@ export function stableSet(s: CoreState, t: number): Set<string> {
 export function viewOf(s: CoreState, t: number): View {
   const nodes = new Map<string, NodeView>();
   const holds = new Map<string, number>();
-  for (const [id, h] of s.holds) holds.set(id, h.claim);
+  const failed = new Set<string>();
+  for (const r of s.records.values()) {
+    if (r.held) holds.set(r.id, r.held.claim);
+    if (r.failedOrder !== undefined) failed.add(r.id);
+  }
   nodes.set(s.self, {
     alive: !s.stopping,
     leaving: s.stopping,
@@ -23,7 +27,7 @@ export function viewOf(s: CoreState, t: number): View {
     standby: s.standby,
     quorum: s.quorum,
     pingOk: s.pingOk,
-    failed: s.failed,
+    failed,
     stable: stableSet(s, t),
     holds,
   });
