@@ -6,10 +6,9 @@ import { issueProbes } from "./actions.ts";
 import { beginCall } from "./clock.ts";
 import { applyCommand, validateCommand } from "./commands.ts";
 import { finishCall } from "./heartbeat.ts";
-import { newPeer } from "./membership.ts";
 import { computeQuorum, selfState } from "./observe.ts";
 import { receiveHeartbeat } from "./peers.ts";
-import { heldInOrder, inflightInOrder, slotRec } from "./records.ts";
+import { heldInOrder, inflightInOrder, newPeerRecord, slotRec } from "./records.ts";
 import { settle } from "./reconcile.ts";
 import { applyResult } from "./results.ts";
 import { planShutdownStop } from "./shutdown.ts";
@@ -111,7 +110,7 @@ export class Core {
       s.cfg = cfg;
       const names = new Set(cluster.nodes.map((n) => n.nodename));
       for (const name of [...s.peers.keys()]) if (!names.has(name)) s.peers.delete(name);
-      for (const name of names) if (name !== s.self && !s.peers.has(name)) s.peers.set(name, newPeer(name));
+      for (const name of names) if (name !== s.self && !s.peers.has(name)) s.peers.set(name, newPeerRecord(name));
       const old = s.slotById;
       setSlots(s, slotsOf(cluster));
       for (const [id, slot] of old) {
@@ -141,7 +140,6 @@ export class Core {
       now: t,
       view: viewOf(s, t),
       peers: s.peers,
-      facts: s.facts,
       slots: s.slots,
       records: s.records,
       quorum: s.quorum,

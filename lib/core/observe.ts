@@ -25,7 +25,7 @@ export function observe(s: CoreState, t: number): void {
     const alive = isAlive(p, t, deadTimeMs(s));
     if (alive && p.hb?.ready) p.stableSince ??= t;
     else p.stableSince = null;
-    if (alive) s.fenced.delete(p.name);
+    if (alive) p.fenced = false;
     const state = eventState(s, p, t);
     if (state === null) continue;
     if (p.restarted !== null) {

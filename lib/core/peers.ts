@@ -1,10 +1,8 @@
 // A peer's heartbeat arrives: what it says about the peer, about the peers it hears, and about who holds what.
 import { isAlive } from "./membership.ts";
-import { seeClaim, slotRec } from "./records.ts";
-import { deadTimeMs, emit, type CoreState, type PeerFacts } from "./state.ts";
+import { seeClaim, slotRec, type PeerFacts } from "./records.ts";
+import { deadTimeMs, emit, type CoreState } from "./state.ts";
 import type { HeartbeatBody } from "./types.ts";
-
-export const EMPTY_FACTS: PeerFacts = { failed: new Set(), stable: new Set(), holds: new Map() };
 
 /**
  * Takes in a peer's heartbeat. Returns true when it changed something placement reads (the caller then
@@ -28,7 +26,7 @@ export function receiveHeartbeat(s: CoreState, from: string, incarnation: number
   p.lastDirect = t;
   p.hb = body;
   const relevant = prev === null || !wasAlive || heartbeatChanged(prev, body);
-  if (relevant || !sameList(prev.stable, body.stable)) s.facts.set(p.name, factsOf(body));
+  if (relevant || !sameList(prev.stable, body.stable)) p.facts = factsOf(body);
   relay(s, body, t);
   for (const h of body.holds) {
     const rec = slotRec(s, h.slot);

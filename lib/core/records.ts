@@ -1,4 +1,5 @@
-// Records: everything this node remembers about one slot, in one place, keyed by slot id in CoreState.
+// Records: everything this node remembers about one slot, or one peer, in one place.
+import { newPeer, type Peer } from "./membership.ts";
 import type { CoreState, Pending } from "./state.ts";
 import type { Slot } from "./types.ts";
 
@@ -104,3 +105,26 @@ export const shutdownInOrder = (s: CoreState): SlotRecord[] => inOrder(s, (r) =>
 
 /** Slots with an action in flight, in the order the actions were asked for (action ids only grow). */
 export const inflightInOrder = (s: CoreState): SlotRecord[] => inOrder(s, (r) => r.inflight?.action.id);
+
+/** Derived sets of a peer's latest heartbeat, computed once per heartbeat. */
+export interface PeerFacts {
+  readonly failed: ReadonlySet<string>;
+  readonly stable: ReadonlySet<string>;
+  readonly holds: ReadonlyMap<string, number>;
+}
+
+export const EMPTY_FACTS: PeerFacts = { failed: new Set(), stable: new Set(), holds: new Map() };
+
+/** What this node knows of one peer: its membership state, what its heartbeats say, and fencing it. */
+export interface PeerRecord extends Peer {
+  /** Its latest heartbeat as sets placement reads (empty before the first heartbeat). */
+  facts: PeerFacts;
+  /** A fence action against it is in flight: one at a time. */
+  fencing: boolean;
+  /** Fenced since it was last alive: not fenced again. */
+  fenced: boolean;
+  /** After a failed fence: not tried again before this time (monotonic ms). */
+  fenceRetryAt: number;
+}
+
+export const newPeerRecord = (name: string): PeerRecord => ({ ...newPeer(name), facts: EMPTY_FACTS, fencing: false, fenced: false, fenceRetryAt: 0 });

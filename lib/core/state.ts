@@ -1,8 +1,7 @@
 // The core's whole memory, as one plain object: the Core facade owns it and hands it to the modules
 // (observe, reconcile, watches, commands, ...) that read and change it. No clock, socket or process here.
 import type { Cluster, NodeConfig, ResourceKind } from "../config/model.ts";
-import { newPeer, type Peer } from "./membership.ts";
-import { slotRec, type RankedSlot, type SlotRecord } from "./records.ts";
+import { newPeerRecord, slotRec, type PeerRecord, type RankedSlot, type SlotRecord } from "./records.ts";
 import type { Action, ClusterEvent, Outgoing, Slot } from "./types.ts";
 
 /** What an action in flight was for, so its result can be applied. */
@@ -14,13 +13,6 @@ export interface Pending {
   readonly cleanup: boolean;
   /** start: the node the slot moves from (its takeover or failback), or undefined when it is no move. */
   readonly from?: string;
-}
-
-/** Derived sets of a peer's latest heartbeat, computed once per heartbeat. */
-export interface PeerFacts {
-  readonly failed: ReadonlySet<string>;
-  readonly stable: ReadonlySet<string>;
-  readonly holds: ReadonlyMap<string, number>;
 }
 
 /**
@@ -58,8 +50,8 @@ export interface CoreState {
   configActive: Map<string, boolean>;
   /** Held slots that a reload removed from the config: stopped, then forgotten. */
   orphans: Map<string, Slot>;
-  peers: Map<string, Peer>;
-  facts: Map<string, PeerFacts>;
+  /** Every other node of the config, by name. */
+  peers: Map<string, PeerRecord>;
   readonly startedAt: number;
   /** Time of the previous call: a long gap since then is a local stall. */
   lastCall: number;
@@ -75,17 +67,12 @@ export interface CoreState {
   nextOrder: number;
   /** Every action in flight by id, fences included, to match results. */
   pendingById: Map<number, Pending>;
-  /** Fence action id in flight per peer. */
-  fenceInflight: Map<string, number>;
   nextActionId: number;
   probesIssued: boolean;
   ready: boolean;
   standby: boolean;
   /** Operator moves by resource. */
   pins: Map<string, Pin>;
-  /** Peers fenced since they were last alive: not fenced again. */
-  fenced: Set<string>;
-  fenceRetryAt: Map<string, number>;
   quorum: boolean;
   /** Quorum as last reported in an event (null: never), so each change is logged once. */
   shownQuorum: boolean | null;
@@ -112,7 +99,6 @@ export function newState(cluster: Cluster, self: string, now: number, standby: b
     configActive: new Map(),
     orphans: new Map(),
     peers: new Map(),
-    facts: new Map(),
     startedAt: now,
     lastCall: now,
     skew: 0,
@@ -121,14 +107,11 @@ export function newState(cluster: Cluster, self: string, now: number, standby: b
     records: new Map(),
     nextOrder: 0,
     pendingById: new Map(),
-    fenceInflight: new Map(),
     nextActionId: 1,
     probesIssued: false,
     ready: false,
     standby,
     pins: new Map(),
-    fenced: new Set(),
-    fenceRetryAt: new Map(),
     quorum: false,
     shownQuorum: null,
     pingOk: null,
@@ -137,7 +120,7 @@ export function newState(cluster: Cluster, self: string, now: number, standby: b
     stopped: false,
     out: emptyOutput(),
   };
-  for (const n of cluster.nodes) if (n.nodename !== self) s.peers.set(n.nodename, newPeer(n.nodename));
+  for (const n of cluster.nodes) if (n.nodename !== self) s.peers.set(n.nodename, newPeerRecord(n.nodename));
   return s;
 }
 

@@ -1,8 +1,8 @@
 // status(): the live view for cm_stat, `status --json` and health checks, built from the core's state.
 import type { Cluster } from "../config/model.ts";
-import { isAlive, lastHeard, peerState, type Peer } from "./membership.ts";
+import { isAlive, lastHeard, peerState } from "./membership.ts";
 import { eligible, place, type View } from "./placement.ts";
-import type { SlotRecord } from "./records.ts";
+import type { PeerRecord, SlotRecord } from "./records.ts";
 import type { ClusterStatus, HolderStatus, NodeStatus, PeerState, Slot, SlotStatus } from "./types.ts";
 
 export interface StatusInput {
@@ -10,8 +10,7 @@ export interface StatusInput {
   readonly self: string;
   readonly now: number;
   readonly view: View;
-  readonly peers: ReadonlyMap<string, Peer>;
-  readonly facts: ReadonlyMap<string, { readonly failed: ReadonlySet<string> }>;
+  readonly peers: ReadonlyMap<string, PeerRecord>;
   readonly slots: readonly Slot[];
   readonly records: ReadonlyMap<string, SlotRecord>;
   readonly quorum: boolean;
@@ -59,7 +58,7 @@ function slotStatus(s: StatusInput, slot: Slot): SlotStatus {
     const h = p.hb.holds.find((x) => x.slot === slot.id);
     if (h) holders.push({ node: p.name, role: h.role, claim: h.claim, heldMs: h.heldMs });
   }
-  const failedOn = slot.candidates.filter((c) => (c === s.self ? rec?.failedOrder !== undefined : s.facts.get(c)?.failed.has(slot.id) ?? false));
+  const failedOn = slot.candidates.filter((c) => (c === s.self ? rec?.failedOrder !== undefined : s.peers.get(c)?.facts.failed.has(slot.id) ?? false));
   const pl = place(slot, s.view);
   const w = rec?.lastWatch;
   return {

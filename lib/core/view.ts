@@ -1,6 +1,5 @@
 // The view placement reads: this node and every peer as this node sees them now.
 import { isAlive } from "./membership.ts";
-import { EMPTY_FACTS } from "./peers.ts";
 import type { NodeView, View } from "./placement.ts";
 import { deadTimeMs, isConfigActive, type CoreState } from "./state.ts";
 
@@ -33,7 +32,7 @@ export function viewOf(s: CoreState, t: number): View {
   });
   for (const p of s.peers.values()) {
     const hb = p.hb;
-    const f = s.facts.get(p.name) ?? EMPTY_FACTS;
+    const f = p.facts;
     nodes.set(p.name, {
       alive: hb !== null && isAlive(p, t, deadTimeMs(s)),
       leaving: hb?.leaving ?? false,
