@@ -1,5 +1,6 @@
 // Asking the agents to act on a slot, and what holding or letting go of a slot means here.
-import { beatNow, checkMs, emit, seeClaim, type CoreState, type Pending } from "./state.ts";
+import { seeClaim, slotRec } from "./records.ts";
+import { beatNow, checkMs, emit, type CoreState, type Pending } from "./state.ts";
 import type { Action, Slot } from "./types.ts";
 
 type SlotAction = "start" | "stop" | "watch" | "probe";
@@ -9,9 +10,9 @@ type SlotAction = "start" | "stop" | "watch" | "probe";
  * A start names the node the slot moves `from` (undefined: no move, this node just starts it).
  */
 export function issue(s: CoreState, slot: Slot, type: SlotAction, reason: string, t: number, cleanup = false, from?: string): void {
-  const id = slot.id;
+  const rec = slotRec(s, slot.id);
   if (type === "start") {
-    const claim = (s.seenClaim.get(id) ?? 0) + 1;
+    const claim = rec.seenClaim + 1;
     if (sharedOnNode(s, slot)) {
       // The same resource already runs here for another slot: hold this one too without a second start.
       acquired(s, slot, claim, reason, t, from);
@@ -25,7 +26,7 @@ export function issue(s: CoreState, slot: Slot, type: SlotAction, reason: string
     released(s, slot, reason);
     return;
   }
-  if (type === "watch") s.nextWatch.set(id, t + checkMs(s, slot));
+  if (type === "watch") rec.nextWatch = t + checkMs(s, slot);
   push(s, slot, type, reason, 0, cleanup);
 }
 
@@ -34,17 +35,17 @@ export function push(s: CoreState, slot: Slot, type: SlotAction, reason: string,
   const action: Action = { id: s.nextActionId++, type, slot: slot.id, reason };
   const pending: Pending = from === undefined ? { action, claim, cleanup } : { action, claim, cleanup, from };
   s.pendingById.set(action.id, pending);
-  s.inflight.set(slot.id, pending);
+  slotRec(s, slot.id).inflight = pending;
   s.out.actions.push(action);
 }
 
 /** A non-exclusive resource held here through another slot (a service primary here and backup of a peer). */
 function sharedOnNode(s: CoreState, slot: Slot): boolean {
   if (slot.exclusive) return false;
-  for (const [id] of s.holds) {
-    if (id === slot.id) continue;
-    const other = s.slotById.get(id);
-    if (other && other.resource === slot.resource && !s.shutdownStops.has(id)) return true;
+  for (const r of s.records.values()) {
+    if (!r.held || r.id === slot.id) continue;
+    const other = s.slotById.get(r.id);
+    if (other && other.resource === slot.resource && r.shutdownOrder === undefined) return true;
   }
   return false;
 }
@@ -56,7 +57,7 @@ export function issueProbes(s: CoreState): void {
   for (const slot of s.slots) {
     if (!slot.candidates.includes(s.self) || seen.has(slot.id)) continue;
     seen.add(slot.id);
-    s.probing.add(slot.id);
+    slotRec(s, slot.id).probing = true;
     push(s, slot, "probe", "start-up: is it still here from an earlier run?", 0, false);
   }
 }
@@ -67,12 +68,13 @@ export function issueProbes(s: CoreState): void {
  * claim while nobody else holds it) is an acquire.
  */
 export function acquired(s: CoreState, slot: Slot, claim: number, reason: string, t: number, from?: string): void {
-  const had = s.holds.get(slot.id);
-  s.holds.set(slot.id, { claim, since: had?.since ?? t });
-  seeClaim(s, slot.id, claim);
-  s.waitingSince.delete(slot.id);
-  s.lastElsewhere.delete(slot.id);
-  if (!s.nextWatch.has(slot.id) || !had) s.nextWatch.set(slot.id, t + checkMs(s, slot));
+  const rec = slotRec(s, slot.id);
+  const had = rec.held;
+  rec.held = { claim, since: had?.since ?? t, order: had?.order ?? s.nextOrder++ };
+  seeClaim(rec, claim);
+  rec.waitingSince = undefined;
+  rec.lastElsewhere = undefined;
+  if (rec.nextWatch === undefined || !had) rec.nextWatch = t + checkMs(s, slot);
   beatNow(s); // tell peers now: the old holder releases on this
   if (had && had.claim > 0) return; // a restart in place or a re-announce, not a new acquisition
   const what = { slot: slot.id, resource: slot.resource };
@@ -97,10 +99,11 @@ export function released(s: CoreState, slot: Slot, reason: string): void {
 
 /** Drops everything kept about holding a slot here. */
 export function forget(s: CoreState, id: string): void {
-  s.holds.delete(id);
-  s.nextWatch.delete(id);
-  s.lastWatch.delete(id);
-  s.reannounce.delete(id);
-  s.waitingSince.delete(id);
-  s.plannedOverlap.delete(id);
+  const rec = slotRec(s, id);
+  rec.held = undefined;
+  rec.nextWatch = undefined;
+  rec.lastWatch = undefined;
+  rec.reannounce = false;
+  rec.waitingSince = undefined;
+  rec.plannedOverlap = undefined;
 }

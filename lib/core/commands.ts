@@ -1,6 +1,7 @@
 // Operator commands: checked on the node where they are typed, then applied on every node they reach.
 import { addPin } from "./pins.ts";
 import { eligible } from "./placement.ts";
+import { slotRec } from "./records.ts";
 import { beatNow, emit, type CoreState } from "./state.ts";
 import type { OperatorCommand } from "./types.ts";
 import { viewOf } from "./view.ts";
@@ -49,9 +50,12 @@ export function applyCommand(s: CoreState, cmd: OperatorCommand, by: string, t: 
     case "cleanup":
       for (const x of s.slots) {
         if (x.resource !== cmd.resource) continue;
-        s.failCount.delete(x.id);
-        s.notBefore.delete(x.id);
-        if (s.failed.delete(x.id))
+        const rec = slotRec(s, x.id);
+        rec.failCount = 0;
+        rec.notBefore = 0;
+        const wasFailed = rec.failedOrder !== undefined;
+        rec.failedOrder = undefined;
+        if (wasFailed)
           emit(s, { type: "resource_recovered", node: s.self, slot: x.id, resource: x.resource, message: `Operator ${by} cleared failures of ${x.resource} on ${s.self}` });
       }
       beatNow(s);

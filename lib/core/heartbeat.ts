@@ -1,5 +1,6 @@
 // What leaves at the end of every call: the heartbeat when one is due, then the Step.
 import { isDirectlyAlive } from "./membership.ts";
+import { failedInOrder, heldInOrder } from "./records.ts";
 import { deadTimeMs, emptyOutput, intervalMs, slotOf, type CoreState } from "./state.ts";
 import type { Action, ClusterEvent, HeartbeatBody, Hold, Outgoing, Step } from "./types.ts";
 import { stableSet } from "./view.ts";
@@ -14,9 +15,9 @@ function buildHeartbeat(s: CoreState, t: number): HeartbeatBody {
     }
   }
   const holds: Hold[] = [];
-  for (const [id, h] of s.holds) {
+  for (const { id, held } of heldInOrder(s)) {
     const slot = slotOf(s, id);
-    holds.push({ slot: id, role: slot?.owner === s.self ? "primary" : "backup", claim: h.claim, heldMs: t - h.since });
+    holds.push({ slot: id, role: slot?.owner === s.self ? "primary" : "backup", claim: held!.claim, heldMs: t - held!.since });
   }
   return {
     kind: "heartbeat",
@@ -31,7 +32,7 @@ function buildHeartbeat(s: CoreState, t: number): HeartbeatBody {
     heard,
     stable: [...stableSet(s, t)],
     holds,
-    failed: [...s.failed],
+    failed: failedInOrder(s).map((r) => r.id),
     uptimeMs: t - s.startedAt,
   };
 }

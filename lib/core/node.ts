@@ -6,9 +6,9 @@ import { issueProbes } from "./actions.ts";
 import { beginCall } from "./clock.ts";
 import { applyCommand, validateCommand } from "./commands.ts";
 import { finishCall } from "./heartbeat.ts";
-import { newPeer } from "./membership.ts";
 import { computeQuorum, selfState } from "./observe.ts";
 import { receiveHeartbeat } from "./peers.ts";
+import { heldInOrder, inflightInOrder, newPeerRecord, slotRec } from "./records.ts";
 import { settle } from "./reconcile.ts";
 import { applyResult } from "./results.ts";
 import { planShutdownStop } from "./shutdown.ts";
@@ -96,8 +96,8 @@ export class Core {
     return this.#step(now, (s) => {
       if (s.stopping) return;
       s.stopping = true;
-      for (const [id] of s.holds) planShutdownStop(s, id);
-      for (const [id, p] of s.inflight) if (p.action.type === "start") planShutdownStop(s, id);
+      for (const r of heldInOrder(s)) planShutdownStop(s, r.id);
+      for (const r of inflightInOrder(s)) if (r.inflight!.action.type === "start") planShutdownStop(s, r.id);
       beatNow(s); // leaving heartbeat at once
     });
   }
@@ -113,10 +113,13 @@ export class Core {
       s.cfg = cfg;
       const names = new Set(cluster.nodes.map((n) => n.nodename));
       for (const name of [...s.peers.keys()]) if (!names.has(name)) s.peers.delete(name);
-      for (const name of names) if (name !== s.self && !s.peers.has(name)) s.peers.set(name, newPeer(name));
+      for (const name of names) if (name !== s.self && !s.peers.has(name)) s.peers.set(name, newPeerRecord(name));
       const old = s.slotById;
       setSlots(s, slotsOf(cluster));
-      for (const [id, slot] of old) if (!s.slotById.has(id) && (s.holds.has(id) || s.inflight.has(id))) s.orphans.set(id, slot);
+      for (const [id, slot] of old) {
+        const r = slotRec(s, id);
+        if (!s.slotById.has(id) && (r.held || r.inflight)) s.orphans.set(id, slot);
+      }
     });
   }
 
@@ -143,16 +146,12 @@ export class Core {
       now: t,
       view: viewOf(s, t),
       peers: s.peers,
-      facts: s.facts,
       slots: s.slots,
-      holds: s.holds,
+      records: s.records,
       quorum: s.quorum,
       pingOk: s.pingOk,
       selfState: selfState(s),
       uptimeMs: t - s.startedAt,
-      failCount: s.failCount,
-      failed: s.failed,
-      lastWatch: s.lastWatch,
       deadTimeMs: s.cluster.server.deadTimeMs,
       configActive: (n) => isConfigActive(s, n),
     });

@@ -25,7 +25,7 @@ export function observe(s: CoreState, t: number): void {
     const alive = isAlive(p, t, deadTimeMs(s));
     if (alive && p.hb?.ready) p.stableSince ??= t;
     else p.stableSince = null;
-    if (alive) s.fenced.delete(p.name);
+    if (alive) p.fenced = false;
     const state = eventState(s, p, t);
     if (state === null) continue;
     if (p.restarted !== null) {
@@ -54,7 +54,7 @@ export function observe(s: CoreState, t: number): void {
     }
     s.shownQuorum = q;
   }
-  if (!s.ready && s.probesIssued && s.probing.size === 0) {
+  if (!s.ready && s.probesIssued && ![...s.records.values()].some((r) => r.probing)) {
     const heardAll = [...s.peers.values()].every((p) => p.lastDirect !== null);
     if (heardAll || t - s.startedAt >= deadTimeMs(s)) {
       s.ready = true;

@@ -1,9 +1,8 @@
 // A peer's heartbeat arrives: what it says about the peer, about the peers it hears, and about who holds what.
 import { isAlive } from "./membership.ts";
-import { deadTimeMs, emit, seeClaim, type CoreState, type PeerFacts } from "./state.ts";
+import { seeClaim, slotRec, type PeerFacts } from "./records.ts";
+import { deadTimeMs, emit, type CoreState } from "./state.ts";
 import type { HeartbeatBody } from "./types.ts";
-
-export const EMPTY_FACTS: PeerFacts = { failed: new Set(), stable: new Set(), holds: new Map() };
 
 /**
  * Takes in a peer's heartbeat. Returns true when it changed something placement reads (the caller then
@@ -27,12 +26,13 @@ export function receiveHeartbeat(s: CoreState, from: string, incarnation: number
   p.lastDirect = t;
   p.hb = body;
   const relevant = prev === null || !wasAlive || heartbeatChanged(prev, body);
-  if (relevant || !sameList(prev.stable, body.stable)) s.facts.set(p.name, factsOf(body));
+  if (relevant || !sameList(prev.stable, body.stable)) p.facts = factsOf(body);
   relay(s, body, t);
   for (const h of body.holds) {
-    seeClaim(s, h.slot, h.claim);
+    const rec = slotRec(s, h.slot);
+    seeClaim(rec, h.claim);
     // Leftovers found at start-up (claim 0), ours or the peer's, are no real hold: a claimed one elsewhere is where it would come from.
-    if (relevant && h.claim > 0 && (s.holds.get(h.slot)?.claim ?? 0) === 0) s.lastElsewhere.set(h.slot, p.name);
+    if (relevant && h.claim > 0 && (rec.held?.claim ?? 0) === 0) rec.lastElsewhere = p.name;
   }
   if (body.config !== s.cluster.fingerprint) {
     if (p.shownConfig !== body.config) {

@@ -1,11 +1,12 @@
 // Operator moves (pins): when one is made, and the rules that end it alike on every node.
 import { eligible, type View } from "./placement.ts";
+import { slotRec } from "./records.ts";
 import { deadTimeMs, type CoreState } from "./state.ts";
 
 /** Remembers an operator `move` of `resource` to `node`, with the claims seen so far. */
 export function addPin(s: CoreState, resource: string, node: string, t: number): void {
   const base = new Map<string, number>();
-  for (const slot of s.slots) if (slot.resource === resource) base.set(slot.id, s.seenClaim.get(slot.id) ?? 0);
+  for (const slot of s.slots) if (slot.resource === resource) base.set(slot.id, slotRec(s, slot.id).seenClaim);
   s.pins.set(resource, { node, base, since: t, reached: false });
 }
 

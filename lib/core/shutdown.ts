@@ -1,5 +1,6 @@
 // Graceful stop: what is stopped (in reverse start order) and what keep_* leaves running.
 import { forget, push } from "./actions.ts";
+import { shutdownInOrder, slotRec } from "./records.ts";
 import { beatNow, START_RANK, slotOf, type CoreState } from "./state.ts";
 
 /** Marks a held (or starting) slot to be stopped before the daemon exits, unless keep_* keeps it. */
@@ -15,32 +16,34 @@ export function planShutdownStop(s: CoreState, id: string): void {
     forget(s, id); // keep_*: its own primary stays running after the daemon stops
     return;
   }
-  s.shutdownStops.add(id);
+  slotRec(s, id).shutdownOrder ??= s.nextOrder++;
 }
 
 export function reconcileShutdown(s: CoreState): void {
-  for (const id of [...s.shutdownStops]) {
-    if (s.inflight.has(id)) continue;
-    if (!s.holds.has(id)) {
-      s.shutdownStops.delete(id);
+  for (const rec of shutdownInOrder(s)) {
+    const id = rec.id;
+    if (rec.inflight) continue;
+    if (!rec.held) {
+      rec.shutdownOrder = undefined;
       continue;
     }
     const slot = slotOf(s, id)!;
     if (s.kept.has(slot.resource)) {
       // The same service also runs here as this node's own kept primary: forget the backup slot, stop nothing.
       forget(s, id);
-      s.shutdownStops.delete(id);
+      rec.shutdownOrder = undefined;
       continue;
     }
-    const later = [...s.shutdownStops].some((o) => {
-      const other = slotOf(s, o);
+    const later = [...s.records.values()].some((o) => {
+      const other = o.shutdownOrder === undefined ? undefined : slotOf(s, o.id);
       return other !== undefined && START_RANK[other.kind] > START_RANK[slot.kind];
     });
     if (later) continue;
     push(s, slot, "stop", "shutting down", 0, false);
   }
-  const busy = [...s.inflight.values()].some((p) => p.action.type === "start" || p.action.type === "stop");
-  if (!s.stopped && s.shutdownStops.size === 0 && !busy) {
+  const records = [...s.records.values()];
+  const busy = records.some((r) => r.inflight?.action.type === "start" || r.inflight?.action.type === "stop");
+  if (!s.stopped && !records.some((r) => r.shutdownOrder !== undefined) && !busy) {
     s.stopped = true;
     beatNow(s); // final leaving heartbeat with nothing held
   }

@@ -1,15 +1,8 @@
 // The core's whole memory, as one plain object: the Core facade owns it and hands it to the modules
 // (observe, reconcile, watches, commands, ...) that read and change it. No clock, socket or process here.
 import type { Cluster, NodeConfig, ResourceKind } from "../config/model.ts";
-import { newPeer, type Peer } from "./membership.ts";
+import { newPeerRecord, slotRec, type PeerRecord, type RankedSlot, type SlotRecord } from "./records.ts";
 import type { Action, ClusterEvent, Outgoing, Slot } from "./types.ts";
-
-/** A slot this node holds. */
-export interface HeldSlot {
-  claim: number;
-  /** When this node acquired it (monotonic ms). */
-  since: number;
-}
 
 /** What an action in flight was for, so its result can be applied. */
 export interface Pending {
@@ -20,13 +13,6 @@ export interface Pending {
   readonly cleanup: boolean;
   /** start: the node the slot moves from (its takeover or failback), or undefined when it is no move. */
   readonly from?: string;
-}
-
-/** Derived sets of a peer's latest heartbeat, computed once per heartbeat. */
-export interface PeerFacts {
-  readonly failed: ReadonlySet<string>;
-  readonly stable: ReadonlySet<string>;
-  readonly holds: ReadonlyMap<string, number>;
 }
 
 /**
@@ -57,15 +43,15 @@ export interface CoreState {
   /** This node's own section of the config. */
   cfg: NodeConfig;
   slots: Slot[];
-  /** The same slots in start order (kind rank, then config order): settle() walks them on every input. */
-  slotsByRank: Slot[];
+  /** The same slots in start order (kind rank, then config order), each with its record: settle() walks them on every input. */
+  slotsByRank: RankedSlot[];
   slotById: Map<string, Slot>;
   /** node_is_active of every node per this node's config (a peer's own word is not enough). */
   configActive: Map<string, boolean>;
   /** Held slots that a reload removed from the config: stopped, then forgotten. */
   orphans: Map<string, Slot>;
-  peers: Map<string, Peer>;
-  facts: Map<string, PeerFacts>;
+  /** Every other node of the config, by name. */
+  peers: Map<string, PeerRecord>;
   readonly startedAt: number;
   /** Time of the previous call: a long gap since then is a local stall. */
   lastCall: number;
@@ -75,54 +61,26 @@ export interface CoreState {
   holdOffUntil: number;
   /** When the last heartbeat was sent; -Infinity sends one with the current Step. */
   lastBeat: number;
-  holds: Map<string, HeldSlot>;
-  /** Highest claim seen per slot, from anyone, alive or not. */
-  seenClaim: Map<string, number>;
-  /** The start, stop, watch or probe in flight per slot: one at a time. */
-  inflight: Map<string, Pending>;
+  /** What this node knows and does about each slot, by slot id. */
+  records: Map<string, SlotRecord>;
+  /** Stamps the lists others read in order (holds, failures, shutdown stops): the order a Set would keep. */
+  nextOrder: number;
   /** Every action in flight by id, fences included, to match results. */
   pendingById: Map<number, Pending>;
-  /** Fence action id in flight per peer. */
-  fenceInflight: Map<string, number>;
   nextActionId: number;
   probesIssued: boolean;
-  /** Slots whose start-up probe has not answered yet: not ready before they have. */
-  probing: Set<string>;
   ready: boolean;
   standby: boolean;
-  /** Failed watches or starts in a row per slot. */
-  failCount: Map<string, number>;
-  /** Slots that failed max_failures times here: placed elsewhere until a cleanup. */
-  failed: Set<string>;
-  lastWatch: Map<string, { ok: boolean; at: number; detail: string }>;
-  nextWatch: Map<string, number>;
-  /** No new start/stop of this slot before this time (after a failed start or stop). */
-  notBefore: Map<string, number>;
   /** Operator moves by resource. */
   pins: Map<string, Pin>;
-  /** Peers fenced since they were last alive: not fenced again. */
-  fenced: Set<string>;
-  fenceRetryAt: Map<string, number>;
   quorum: boolean;
   /** Quorum as last reported in an event (null: never), so each change is logged once. */
   shownQuorum: boolean | null;
   pingOk: boolean | null;
   stopping: boolean;
-  /** Slots still to stop before the daemon may exit. */
-  shutdownStops: Set<string>;
   /** Resources left running at shutdown by keep_* (own primaries). */
   kept: Set<string>;
   stopped: boolean;
-  /** Held here but desired elsewhere: since when (bounded wait for the new holder). */
-  waitingSince: Map<string, number>;
-  /** Exclusive slots held here while a stale duplicate existed: re-announce once it is gone. */
-  reannounce: Set<string>;
-  /** Duplicates already logged ("slot node"), so each is logged once per episode. */
-  dupShown: Set<string>;
-  /** Make-before-break starts: the nodes that held the slot when this node started it (a planned overlap). */
-  plannedOverlap: Map<string, Set<string>>;
-  /** The last peer seen holding each slot: an owner taking a slot back from it is a failback, even after a break-before-make release. */
-  lastElsewhere: Map<string, string>;
   out: Output;
 }
 
@@ -141,45 +99,28 @@ export function newState(cluster: Cluster, self: string, now: number, standby: b
     configActive: new Map(),
     orphans: new Map(),
     peers: new Map(),
-    facts: new Map(),
     startedAt: now,
     lastCall: now,
     skew: 0,
     holdOffUntil: 0,
     lastBeat: Number.NEGATIVE_INFINITY,
-    holds: new Map(),
-    seenClaim: new Map(),
-    inflight: new Map(),
+    records: new Map(),
+    nextOrder: 0,
     pendingById: new Map(),
-    fenceInflight: new Map(),
     nextActionId: 1,
     probesIssued: false,
-    probing: new Set(),
     ready: false,
     standby,
-    failCount: new Map(),
-    failed: new Set(),
-    lastWatch: new Map(),
-    nextWatch: new Map(),
-    notBefore: new Map(),
     pins: new Map(),
-    fenced: new Set(),
-    fenceRetryAt: new Map(),
     quorum: false,
     shownQuorum: null,
     pingOk: null,
     stopping: false,
-    shutdownStops: new Set(),
     kept: new Set(),
     stopped: false,
-    waitingSince: new Map(),
-    reannounce: new Set(),
-    dupShown: new Set(),
-    plannedOverlap: new Map(),
-    lastElsewhere: new Map(),
     out: emptyOutput(),
   };
-  for (const n of cluster.nodes) if (n.nodename !== self) s.peers.set(n.nodename, newPeer(n.nodename));
+  for (const n of cluster.nodes) if (n.nodename !== self) s.peers.set(n.nodename, newPeerRecord(n.nodename));
   return s;
 }
 
@@ -187,7 +128,7 @@ export function newState(cluster: Cluster, self: string, now: number, standby: b
 export function setSlots(s: CoreState, slots: Slot[]): void {
   s.configActive = new Map(s.cluster.nodes.map((n) => [n.nodename, n.active]));
   s.slots = slots;
-  s.slotsByRank = [...slots].sort((a, b) => START_RANK[a.kind] - START_RANK[b.kind]);
+  s.slotsByRank = [...slots].sort((a, b) => START_RANK[a.kind] - START_RANK[b.kind]).map((slot) => ({ slot, rec: slotRec(s, slot.id) }));
   s.slotById = new Map(slots.map((x) => [x.id, x]));
 }
 
@@ -213,6 +154,3 @@ export function beatNow(s: CoreState): void {
   s.lastBeat = Number.NEGATIVE_INFINITY;
 }
 
-export function seeClaim(s: CoreState, slot: string, claim: number): void {
-  if (claim > (s.seenClaim.get(slot) ?? 0)) s.seenClaim.set(slot, claim);
-}

@@ -1,7 +1,8 @@
 // status(): the live view for cm_stat, `status --json` and health checks, built from the core's state.
 import type { Cluster } from "../config/model.ts";
-import { isAlive, lastHeard, peerState, type Peer } from "./membership.ts";
+import { isAlive, lastHeard, peerState } from "./membership.ts";
 import { eligible, place, type View } from "./placement.ts";
+import type { PeerRecord, SlotRecord } from "./records.ts";
 import type { ClusterStatus, HolderStatus, NodeStatus, PeerState, Slot, SlotStatus } from "./types.ts";
 
 export interface StatusInput {
@@ -9,17 +10,13 @@ export interface StatusInput {
   readonly self: string;
   readonly now: number;
   readonly view: View;
-  readonly peers: ReadonlyMap<string, Peer>;
-  readonly facts: ReadonlyMap<string, { readonly failed: ReadonlySet<string> }>;
+  readonly peers: ReadonlyMap<string, PeerRecord>;
   readonly slots: readonly Slot[];
-  readonly holds: ReadonlyMap<string, { readonly claim: number; readonly since: number }>;
+  readonly records: ReadonlyMap<string, SlotRecord>;
   readonly quorum: boolean;
   readonly pingOk: boolean | null;
   readonly selfState: PeerState;
   readonly uptimeMs: number;
-  readonly failCount: ReadonlyMap<string, number>;
-  readonly failed: ReadonlySet<string>;
-  readonly lastWatch: ReadonlyMap<string, { readonly ok: boolean; readonly at: number; readonly detail: string }>;
   readonly deadTimeMs: number;
   readonly configActive: (node: string) => boolean;
 }
@@ -53,16 +50,17 @@ export function buildStatus(s: StatusInput): ClusterStatus {
 
 function slotStatus(s: StatusInput, slot: Slot): SlotStatus {
   const holders: HolderStatus[] = [];
-  const selfHold = s.holds.get(slot.id);
+  const rec = s.records.get(slot.id);
+  const selfHold = rec?.held;
   if (selfHold) holders.push({ node: s.self, role: slot.owner === s.self ? "primary" : "backup", claim: selfHold.claim, heldMs: s.now - selfHold.since });
   for (const p of s.peers.values()) {
     if (!p.hb || !isAlive(p, s.now, s.deadTimeMs) && !p.hb.leaving) continue;
     const h = p.hb.holds.find((x) => x.slot === slot.id);
     if (h) holders.push({ node: p.name, role: h.role, claim: h.claim, heldMs: h.heldMs });
   }
-  const failedOn = slot.candidates.filter((c) => (c === s.self ? s.failed.has(slot.id) : s.facts.get(c)?.failed.has(slot.id) ?? false));
+  const failedOn = slot.candidates.filter((c) => (c === s.self ? rec?.failedOrder !== undefined : s.peers.get(c)?.facts.failed.has(slot.id) ?? false));
   const pl = place(slot, s.view);
-  const w = s.lastWatch.get(slot.id);
+  const w = rec?.lastWatch;
   return {
     slot: slot.id,
     resource: slot.resource,
@@ -73,7 +71,7 @@ function slotStatus(s: StatusInput, slot: Slot): SlotStatus {
     holders,
     desired: pl.desired,
     lastWatch: w ? { ok: w.ok, ageMs: s.now - w.at, detail: w.detail } : null,
-    failCount: s.failCount.get(slot.id) ?? 0,
+    failCount: rec?.failCount ?? 0,
     failedOn,
     reason: reasonOf(s, slot, pl.desired, holders, failedOn),
   };

@@ -1,6 +1,5 @@
 // The view placement reads: this node and every peer as this node sees them now.
 import { isAlive } from "./membership.ts";
-import { EMPTY_FACTS } from "./peers.ts";
 import type { NodeView, View } from "./placement.ts";
 import { deadTimeMs, isConfigActive, type CoreState } from "./state.ts";
 
@@ -14,7 +13,11 @@ export function stableSet(s: CoreState, t: number): Set<string> {
 export function viewOf(s: CoreState, t: number): View {
   const nodes = new Map<string, NodeView>();
   const holds = new Map<string, number>();
-  for (const [id, h] of s.holds) holds.set(id, h.claim);
+  const failed = new Set<string>();
+  for (const r of s.records.values()) {
+    if (r.held) holds.set(r.id, r.held.claim);
+    if (r.failedOrder !== undefined) failed.add(r.id);
+  }
   nodes.set(s.self, {
     alive: !s.stopping,
     leaving: s.stopping,
@@ -23,13 +26,13 @@ export function viewOf(s: CoreState, t: number): View {
     standby: s.standby,
     quorum: s.quorum,
     pingOk: s.pingOk,
-    failed: s.failed,
+    failed,
     stable: stableSet(s, t),
     holds,
   });
   for (const p of s.peers.values()) {
     const hb = p.hb;
-    const f = s.facts.get(p.name) ?? EMPTY_FACTS;
+    const f = p.facts;
     nodes.set(p.name, {
       alive: hb !== null && isAlive(p, t, deadTimeMs(s)),
       leaving: hb?.leaving ?? false,

@@ -1,25 +1,27 @@
 // Periodic checks of held slots, and counting failed checks and starts up to max_failures.
 import { issue } from "./actions.ts";
+import { slotRec } from "./records.ts";
 import { checkMs, emit, type CoreState } from "./state.ts";
 import type { ActionResult, Slot } from "./types.ts";
 
 /** Checks a held slot when its check is due (the first call only schedules it). */
 export function maybeWatch(s: CoreState, slot: Slot, t: number): void {
-  const due = s.nextWatch.get(slot.id);
-  if (due === undefined) {
-    s.nextWatch.set(slot.id, t + checkMs(s, slot));
+  const rec = slotRec(s, slot.id);
+  if (rec.nextWatch === undefined) {
+    rec.nextWatch = t + checkMs(s, slot);
     return;
   }
-  if (due <= t) issue(s, slot, "watch", "periodic check", t);
+  if (rec.nextWatch <= t) issue(s, slot, "watch", "periodic check", t);
 }
 
 /** A check came back: a healthy one resets the count, a failed one restarts the slot in place or gives it up. */
 export function applyWatchResult(s: CoreState, slot: Slot, r: ActionResult, t: number): void {
-  if (!s.holds.has(slot.id)) return;
-  s.lastWatch.set(slot.id, { ok: r.ok, at: t, detail: r.detail });
+  const rec = slotRec(s, slot.id);
+  if (!rec.held) return;
+  rec.lastWatch = { ok: r.ok, at: t, detail: r.detail };
   if (r.ok) {
-    if ((s.failCount.get(slot.id) ?? 0) > 0) {
-      s.failCount.set(slot.id, 0);
+    if (rec.failCount > 0) {
+      rec.failCount = 0;
       emit(s, { type: "resource_recovered", node: s.self, slot: slot.id, resource: slot.resource, message: `${slot.resource} on ${s.self} is healthy again` });
     }
     return;
@@ -30,15 +32,16 @@ export function applyWatchResult(s: CoreState, slot: Slot, r: ActionResult, t: n
 
 /** Counts a failed watch or start; returns true when the slot is now failed on this node. */
 export function countFailure(s: CoreState, slot: Slot, what: string, t: number): boolean {
-  const n = (s.failCount.get(slot.id) ?? 0) + 1;
-  s.failCount.set(slot.id, n);
+  const rec = slotRec(s, slot.id);
+  const n = rec.failCount + 1;
+  rec.failCount = n;
   const max = s.cluster.server.maxFailures;
   if (n < max) {
     emit(s, { type: "resource_failed", node: s.self, slot: slot.id, resource: slot.resource, message: `${slot.resource} on ${s.self}: ${what} (${n} of ${max})` });
     return false;
   }
-  if (!s.failed.has(slot.id)) {
-    s.failed.add(slot.id);
+  if (rec.failedOrder === undefined) {
+    rec.failedOrder = s.nextOrder++;
     emit(s, {
       type: "resource_failed",
       node: s.self,
@@ -47,6 +50,6 @@ export function countFailure(s: CoreState, slot: Slot, what: string, t: number):
       message: `${slot.resource} failed too often on ${s.self} (${what}, ${n} failures): handing it to the next node`,
     });
   }
-  if (!s.stopping && !s.inflight.has(slot.id)) issue(s, slot, "stop", "failed too often", t, !s.holds.has(slot.id));
+  if (!s.stopping && !rec.inflight) issue(s, slot, "stop", "failed too often", t, !rec.held);
   return true;
 }

@@ -305,7 +305,7 @@ describe("receiveHeartbeat()", () => {
     expect(receiveHeartbeat(s, "cmnode2", 1, ownHb(), 60)).toBe(false);
     const holding = ownHb({ holds: [{ slot: "ipaddr:vip2@cmnode2", role: "primary", claim: 1, heldMs: 5 }] });
     expect(receiveHeartbeat(s, "cmnode2", 1, holding, 110)).toBe(true);
-    expect(s.seenClaim.get("ipaddr:vip2@cmnode2")).toBe(1);
+    expect(s.records.get("ipaddr:vip2@cmnode2")?.seenClaim).toBe(1);
   });
 
   test("receiveHeartbeat() ignores a sender that is not a peer", () => {
