@@ -2,7 +2,7 @@
 // (sockets, clock, timers, resource scripts, alert scripts, spool files) into the node driver
 // (lib/node/driver.ts), which runs the loop the simulator runs too, and hand it the signals.
 
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { lookup } from "node:dns/promises";
 import { join } from "node:path";
 import type { CliOptions } from "./cli/args.ts";
@@ -12,15 +12,15 @@ import { errorMessage } from "./error.ts";
 import { findSelf } from "./config/self.ts";
 import { readAuthKey } from "./config/auth.ts";
 import type { Cluster, NodeConfig } from "./config/model.ts";
-import type { Persisted } from "./core/types.ts";
 import { createLogger, type Logger } from "./io/log.ts";
 import { AgentRunner } from "./io/agents.ts";
 import { AlertDispatcher } from "./io/alerts.ts";
 import { runShell } from "./io/runner.ts";
 import { removePidfile, writePidfile } from "./io/daemon.ts";
 import { RealSockets } from "./io/sockets.ts";
+import { stateFile } from "./io/state-file.ts";
 import { NodeDriver } from "./node/driver.ts";
-import type { Agents, Alerts, ConfigSource, LoadedConfig, Ports, Store, Timers } from "./node/ports.ts";
+import type { Agents, Alerts, ConfigSource, LoadedConfig, Ports, Timers } from "./node/ports.ts";
 
 
 /** Monotonic milliseconds: the core's clock. Wall time is only for display and alerts. */
@@ -159,22 +159,6 @@ function fileConfigSource(file: string, nodeOption: string | null): ConfigSource
   return { load: (selfName, done) => void load(selfName).then(done, (e: unknown) => done({ ok: false, message: errorMessage(e), details: [] })) };
 }
 
-/** Operator standby survives a restart as a file in spool_dir. */
-function spoolStore(spoolDir: string, nodename: string, log: Logger): Store {
-  const file = join(spoolDir, `standby-${nodename}`);
-  return {
-    load: (): Persisted => ({ standby: existsSync(file) }),
-    save(p: Persisted): void {
-      try {
-        if (p.standby) writeFileSync(file, `standby since ${new Date().toISOString()}\n`);
-        else rmSync(file, { force: true });
-      } catch (e) {
-        log.error(`Cannot record standby state in ${file}: ${errorMessage(e)}`);
-      }
-    },
-  };
-}
-
 const realTimers: Timers = {
   every(ms, f) {
     const h = setInterval(f, ms);
@@ -238,7 +222,7 @@ class Daemon {
       sockets: this.#sockets,
       agents,
       alerts,
-      store: spoolStore(cluster.server.spoolDir, self.nodename, log),
+      store: stateFile(cluster.server.spoolDir, self.nodename, log),
       config: fileConfigSource(cluster.file, o.node),
       log,
       ping: {

@@ -1,4 +1,5 @@
 // Operator commands: checked on the node where they are typed, then applied on every node they reach.
+import { nextGen, setMaintenance, setNodeMaintenance } from "./operator.ts";
 import { addPin } from "./pins.ts";
 import { eligible } from "./placement.ts";
 import { slotRec } from "./records.ts";
@@ -16,8 +17,15 @@ export function validateCommand(s: CoreState, cmd: OperatorCommand, t: number): 
       return known(cmd.node) ? null : `Unknown node "${cmd.node}"`;
     case "cleanup":
       return resource(cmd.resource) ? null : `Unknown resource "${cmd.resource}"`;
+    case "maintenance":
+      return cmd.node === null || known(cmd.node) ? null : `Unknown node "${cmd.node}"`;
+    case "clear":
+      if (cmd.resource === null) return s.pins.size > 0 ? null : "No resource is moved: nothing to clear";
+      if (!resource(cmd.resource)) return `Unknown resource "${cmd.resource}"`;
+      return s.pins.has(cmd.resource) ? null : `${cmd.resource} is not moved: nothing to clear`;
     case "move": {
       if (!resource(cmd.resource)) return `Unknown resource "${cmd.resource}"`;
+      if (cmd.lifetimeMs !== undefined && !(cmd.lifetimeMs > 0)) return `A move lifetime must be positive, got ${cmd.lifetimeMs} ms`;
       if (!known(cmd.node)) return `Unknown node "${cmd.node}"`;
       const slots = s.slots.filter((x) => x.resource === cmd.resource && x.candidates.includes(cmd.node));
       if (slots.length === 0) return `Node "${cmd.node}" cannot hold "${cmd.resource}": it is neither its primary nor a backup`;
@@ -43,9 +51,29 @@ export function applyCommand(s: CoreState, cmd: OperatorCommand, by: string, t: 
       else emit(s, { type: "node_unstandby", node: s.self, message: `Node ${s.self} leaves standby (by ${by}): it takes its resources again` });
       return;
     }
-    case "move":
-      addPin(s, cmd.resource, cmd.node, t);
-      emit(s, { type: "acquire", resource: cmd.resource, node: cmd.node, message: `Operator ${by} moves ${cmd.resource} to ${cmd.node}` });
+    case "move": {
+      if (!takeGen(s, cmd.gen)) return;
+      addPin(s, cmd.resource, cmd.node, t, cmd.lifetimeMs === undefined ? null : t + cmd.lifetimeMs);
+      const until = cmd.lifetimeMs === undefined ? "until cleared" : `for ${Math.round(cmd.lifetimeMs / 1000)} s`;
+      emit(s, { type: "pin_set", resource: cmd.resource, node: cmd.node, message: `Operator ${by} moves ${cmd.resource} to ${cmd.node} (${until})` });
+      beatNow(s);
+      return;
+    }
+    case "clear": {
+      if (!takeGen(s, cmd.gen)) return;
+      const gone = cmd.resource === null ? [...s.pins.keys()] : s.pins.has(cmd.resource) ? [cmd.resource] : [];
+      for (const rid of gone) {
+        const to = s.pins.get(rid)!.node;
+        s.pins.delete(rid);
+        emit(s, { type: "pin_cleared", resource: rid, node: to, message: `Operator ${by} clears the move of ${rid} to ${to}: placement decides again` });
+      }
+      beatNow(s);
+      return;
+    }
+    case "maintenance":
+      if (cmd.node === null) {
+        if (takeGen(s, cmd.gen)) setMaintenance(s, cmd.on, by);
+      } else if (cmd.node === s.self) setNodeMaintenance(s, cmd.on, by);
       return;
     case "cleanup":
       for (const x of s.slots) {
@@ -64,4 +92,15 @@ export function applyCommand(s: CoreState, cmd: OperatorCommand, by: string, t: 
       s.out.reload = true;
       return;
   }
+}
+
+/**
+ * A change of the operator register is applied once, in generation order: a command already applied (a
+ * repeat, or a copy adopted from a peer's heartbeat first) or older than what this node has is ignored.
+ */
+function takeGen(s: CoreState, gen: number | undefined): boolean {
+  const g = gen ?? nextGen(s);
+  if (g <= s.op.gen) return false;
+  s.op.gen = g;
+  return true;
 }

@@ -4,6 +4,7 @@ import { failedInOrder, heldInOrder } from "./records.ts";
 import { deadTimeMs, emptyOutput, intervalMs, slotOf, type CoreState } from "./state.ts";
 import type { Action, ClusterEvent, HeartbeatBody, Hold, Outgoing, Step } from "./types.ts";
 import { stableSet } from "./view.ts";
+import { operatorWire } from "./operator.ts";
 
 function buildHeartbeat(s: CoreState, t: number): HeartbeatBody {
   const alive: string[] = [];
@@ -19,7 +20,7 @@ function buildHeartbeat(s: CoreState, t: number): HeartbeatBody {
     const slot = slotOf(s, id);
     holds.push({ slot: id, role: slot?.owner === s.self ? "primary" : "backup", claim: held!.claim, heldMs: t - held!.since });
   }
-  return {
+  const hb: HeartbeatBody = {
     kind: "heartbeat",
     config: s.cluster.fingerprint,
     active: s.cfg.active,
@@ -35,6 +36,10 @@ function buildHeartbeat(s: CoreState, t: number): HeartbeatBody {
     failed: failedInOrder(s).map((r) => r.id),
     uptimeMs: t - s.startedAt,
   };
+  // Operator state travels only once an operator has set some: a cluster that never used it sends no more bytes.
+  const operator = operatorWire(s, t);
+  if (!s.maintenance && operator === undefined) return hb;
+  return { ...hb, ...(s.maintenance ? { maintenance: true } : {}), ...(operator ? { operator } : {}) };
 }
 
 /** Ends a call: adds the heartbeat when one is due and hands out what the call produced. */

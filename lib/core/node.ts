@@ -17,6 +17,13 @@ import { beatNow, emit, isConfigActive, newState, setSlots, type CoreState } fro
 import { buildStatus } from "./status.ts";
 import type { ActionResult, ClusterStatus, OperatorCommand, PeerMessage, Persisted, Step } from "./types.ts";
 import { viewOf } from "./view.ts";
+import { inMaintenance, nextGen, persistedOf, restoreOperator } from "./operator.ts";
+
+/** Commands that change the cluster-wide operator register (and so carry a generation). */
+const changesRegister = (c: OperatorCommand): boolean => c.op === "move" || c.op === "clear" || (c.op === "maintenance" && c.node === null);
+
+/** By value: a Step hands out a new copy only when something in it changed. */
+const samePersisted = (a: Persisted, b: Persisted): boolean => JSON.stringify(a) === JSON.stringify(b);
 
 export { slotsOf } from "./slots.ts";
 
@@ -25,10 +32,15 @@ export class Core {
   /** The operator state as last handed out (or given at start): a Step carries `persist` when it differs. */
   #persisted: Persisted;
 
-  constructor(cluster: Cluster, self: string, opts: { now: number; standby?: boolean }) {
+  /**
+   * `persisted`: what the previous run on this node handed out (standby, maintenance, the operator
+   * register); `standby` alone is the older short form.
+   */
+  constructor(cluster: Cluster, self: string, opts: { now: number; standby?: boolean; persisted?: Persisted }) {
     this.#s = newState(cluster, self, opts.now, opts.standby ?? false);
-    this.#persisted = { standby: this.#s.standby };
     setSlots(this.#s, slotsOf(cluster));
+    if (opts.persisted) restoreOperator(this.#s, opts.persisted);
+    this.#persisted = persistedOf(this.#s);
     this.#s.quorum = computeQuorum(this.#s, opts.now);
   }
 
@@ -37,6 +49,10 @@ export class Core {
   }
   get standby(): boolean {
     return this.#s.standby;
+  }
+  /** Maintenance applies here (cluster-wide or this node's own). */
+  get maintenance(): boolean {
+    return inMaintenance(this.#s);
   }
   get self(): string {
     return this.#s.self;
@@ -73,16 +89,21 @@ export class Core {
     });
   }
 
-  /** An operator command typed on this node: standby goes to the node it names, everything else to every node. */
-  command(cmd: OperatorCommand, by: string, now: number): Step {
+  /**
+   * An operator command typed on this node: standby and node maintenance go to the node they name,
+   * everything else to every node. Changes of the operator register (move, clear, cluster maintenance)
+   * get their generation here, so every node applies the same change.
+   */
+  command(typed: OperatorCommand, by: string, now: number): Step {
     return this.#step(now, (s, t) => {
-      const refused = validateCommand(s, cmd, t);
+      const refused = validateCommand(s, typed, t);
       if (refused !== null) {
         s.out.rejected = refused;
         return false;
       }
+      const cmd = changesRegister(typed) ? { ...typed, gen: nextGen(s) } : typed;
       const forward = (to: string) => s.out.send.push({ to, body: { kind: "command", command: cmd, by } });
-      if (cmd.op === "standby" || cmd.op === "unstandby") {
+      if (cmd.op === "standby" || cmd.op === "unstandby" || (cmd.op === "maintenance" && cmd.node !== null)) {
         if (cmd.node === s.self) applyCommand(s, cmd, by, t);
         else forward(cmd.node);
       } else {
@@ -96,8 +117,11 @@ export class Core {
     return this.#step(now, (s) => {
       if (s.stopping) return;
       s.stopping = true;
-      for (const r of heldInOrder(s)) planShutdownStop(s, r.id);
-      for (const r of inflightInOrder(s)) if (r.inflight!.action.type === "start") planShutdownStop(s, r.id);
+      // In maintenance the daemon leaves everything running as it is (an upgrade restarts it in place).
+      if (!inMaintenance(s)) {
+        for (const r of heldInOrder(s)) planShutdownStop(s, r.id);
+        for (const r of inflightInOrder(s)) if (r.inflight!.action.type === "start") planShutdownStop(s, r.id);
+      }
       beatNow(s); // leaving heartbeat at once
     });
   }
@@ -132,9 +156,10 @@ export class Core {
     const t = beginCall(s, now);
     if (change(s, t) !== false) settle(s, t);
     const step = finishCall(s, t);
-    if (s.standby === this.#persisted.standby) return step;
-    this.#persisted = { standby: s.standby };
-    return { ...step, persist: this.#persisted };
+    const persisted = persistedOf(s);
+    if (samePersisted(persisted, this.#persisted)) return step;
+    this.#persisted = persisted;
+    return { ...step, persist: persisted };
   }
 
   status(now: number): ClusterStatus {

@@ -3,6 +3,7 @@ import { isAlive } from "./membership.ts";
 import { seeClaim, slotRec, type PeerFacts } from "./records.ts";
 import { deadTimeMs, emit, type CoreState } from "./state.ts";
 import type { HeartbeatBody } from "./types.ts";
+import { adoptOperator } from "./operator.ts";
 
 /**
  * Takes in a peer's heartbeat. Returns true when it changed something placement reads (the caller then
@@ -18,14 +19,13 @@ export function receiveHeartbeat(s: CoreState, from: string, incarnation: number
     p.stableSince = null;
     // Reported once by observe(), as this peer's one node_alive for the new daemon.
     p.restarted = incarnation;
-    // The new daemon forgot any move to it (pins live in memory): forget it here too, so all nodes agree.
-    for (const [rid, pin] of s.pins) if (pin.node === p.name) s.pins.delete(rid);
   }
   const prev = p.hb;
   p.incarnation = incarnation;
   p.lastDirect = t;
   p.hb = body;
-  const relevant = prev === null || !wasAlive || heartbeatChanged(prev, body);
+  const adopted = body.operator !== undefined && adoptOperator(s, from, body.operator, t);
+  const relevant = prev === null || !wasAlive || adopted || heartbeatChanged(prev, body);
   if (relevant || !sameList(prev.stable, body.stable)) p.facts = factsOf(body);
   relay(s, body, t);
   for (const h of body.holds) {
@@ -76,7 +76,7 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
 /** Did anything placement reads change? (Most heartbeats repeat the last one: skip the reconcile.) */
 function heartbeatChanged(a: HeartbeatBody, b: HeartbeatBody): boolean {
   if (a.ready !== b.ready || a.leaving !== b.leaving || a.active !== b.active || a.standby !== b.standby) return true;
-  if (a.quorum !== b.quorum || a.pingOk !== b.pingOk) return true;
+  if (a.quorum !== b.quorum || a.pingOk !== b.pingOk || (a.maintenance ?? false) !== (b.maintenance ?? false)) return true;
   // `alive` and `stable` only matter at the next tick (liveness is judged on time; failback waits anyway).
   if (!sameList(a.failed, b.failed)) return true;
   if (a.holds.length !== b.holds.length) return true;

@@ -13,6 +13,8 @@ export interface NodeView {
   /** node_is_active. */
   readonly active: boolean;
   readonly standby: boolean;
+  /** In node maintenance: it takes nothing new, and what it holds (alive or not) nobody else touches. */
+  readonly maintenance: boolean;
   /** Quorum as that node reports it. */
   readonly quorum: boolean;
   /** ping_targets tie-breaker as that node reports it (null: not configured or no result yet). */
@@ -49,10 +51,20 @@ export function eligible(slot: Slot, name: string, view: View): boolean {
   const n = view.nodes.get(name);
   if (!n || !slot.candidates.includes(name)) return false;
   if (!n.alive || n.leaving || !n.ready || !n.active || n.standby || n.failed.has(slot.id)) return false;
+  if (n.maintenance && !n.holds.has(slot.id)) return false;
   if (groupOk(n)) return true;
   // Without quorum a node keeps its own non-exclusive primaries (and what it already runs of them),
   // but holds no exclusive resource at all.
   return !slot.exclusive && (name === slot.owner || n.holds.has(slot.id));
+}
+
+/**
+ * The node in maintenance that holds `slot` by its last word, alive or not (a daemon restarted for an
+ * upgrade is gone for a moment): while there is one, no other node starts or stops the slot.
+ */
+export function frozenBy(slot: Slot, view: View): string | null {
+  for (const [name, n] of view.nodes) if (n.maintenance && n.holds.has(slot.id)) return name;
+  return null;
 }
 
 /** A node that will be eligible once its start-up wait ends: the slot waits for it rather than moving. */

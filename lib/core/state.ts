@@ -19,11 +19,13 @@ export interface Pending {
  * An operator `move`, as this node remembers it. Every node keeps its own copy, so the rules that end a
  * pin read only what every node sees alike (liveness, holds and claims), never local history.
  */
-interface Pin {
+export interface Pin {
   readonly node: string;
   /** Highest claim seen per slot of the resource when the move was asked: a newer claim by another node ends the pin. */
   readonly base: ReadonlyMap<string, number>;
   readonly since: number;
+  /** When the pin ends by itself (move --lifetime); null: until cleared. */
+  readonly until: number | null;
   /** The pinned node has been seen holding it. */
   reached: boolean;
 }
@@ -71,6 +73,13 @@ export interface CoreState {
   probesIssued: boolean;
   ready: boolean;
   standby: boolean;
+  /** Node maintenance of this node (persisted): it starts, stops and moves nothing. */
+  maintenance: boolean;
+  /**
+   * The cluster-wide operator register (operator.ts): its generation and cluster maintenance. The pins
+   * below belong to the same register and generation.
+   */
+  op: { gen: number; maintenance: boolean };
   /** Operator moves by resource. */
   pins: Map<string, Pin>;
   quorum: boolean;
@@ -111,6 +120,8 @@ export function newState(cluster: Cluster, self: string, now: number, standby: b
     probesIssued: false,
     ready: false,
     standby,
+    maintenance: false,
+    op: { gen: 0, maintenance: false },
     pins: new Map(),
     quorum: false,
     shownQuorum: null,

@@ -69,14 +69,51 @@ export interface HeartbeatBody {
   readonly failed: readonly string[];
   /** Milliseconds since the sender started (for status). */
   readonly uptimeMs: number;
+  /** This node is in node maintenance (absent: no). Peers take nothing over from it, alive or not. */
+  readonly maintenance?: boolean;
+  /**
+   * The cluster-wide operator state as the sender has it: maintenance on or off, and the operator pins,
+   * under one generation. A node adopts a peer's copy with a higher generation (a tie goes to the larger
+   * serialized copy), so every node converges on the same one even when a command datagram was lost.
+   * Absent while nothing was ever set (generation 0).
+   */
+  readonly operator?: OperatorStateWire;
+}
+
+/** One operator pin as carried in heartbeats: ages, not times (no shared clocks). */
+export interface PinWire {
+  readonly resource: ResourceId;
+  readonly node: string;
+  /** How long ago the move was made. */
+  readonly ageMs: number;
+  /** How long the pin has left; null: until cleared. */
+  readonly leftMs: number | null;
+}
+
+export interface OperatorStateWire {
+  readonly gen: number;
+  readonly maintenance: boolean;
+  readonly pins: readonly PinWire[];
 }
 
 /** An operator command forwarded from the node that received it to the node it concerns. */
 export type OperatorCommand =
   | { readonly op: "standby"; readonly node: string }
   | { readonly op: "unstandby"; readonly node: string }
-  | { readonly op: "move"; readonly resource: ResourceId; readonly node: string }
+  /**
+   * Pin `resource` to `node` (pcs resource move). `lifetimeMs`: the pin ends by itself after this long.
+   * `gen` is set by the node the operator typed it on (its operator-state generation + 1) before it is
+   * forwarded, so every node applies the same change and a later one wins everywhere.
+   */
+  | { readonly op: "move"; readonly resource: ResourceId; readonly node: string; readonly lifetimeMs?: number; readonly gen?: number }
+  /** Remove the pin of `resource`, or every pin when `resource` is null (pcs resource clear). */
+  | { readonly op: "clear"; readonly resource: ResourceId | null; readonly gen?: number }
   | { readonly op: "cleanup"; readonly resource: ResourceId }
+  /**
+   * Maintenance mode: nothing is started, stopped or moved; watches go on and report. `node` null: the
+   * whole cluster (replicated to every node, `gen` as for move); else only that node.
+   */
+  | { readonly op: "maintenance"; readonly on: boolean; readonly node: string | null; readonly gen?: number }
   /** Re-read and check the config file; a config with errors is refused and the running one stays. */
   | { readonly op: "reload" };
 
@@ -148,7 +185,13 @@ export interface ClusterEvent {
     | "config_mismatch"
     | "duplicate_holder"
     | "local_stall"
-    | "fence";
+    | "fence"
+    /** An operator pinned a resource to a node (move), or a pin ended (clear, lifetime, target gone). */
+    | "pin_set"
+    | "pin_cleared"
+    /** Maintenance mode on or off: cluster-wide (no node) or for the node named. */
+    | "maintenance_on"
+    | "maintenance_off";
   readonly node?: string;
   readonly slot?: string;
   readonly resource?: ResourceId;
@@ -168,6 +211,21 @@ export interface ClusterEvent {
  */
 export interface Persisted {
   readonly standby: boolean;
+  /** Node maintenance of this node. */
+  readonly maintenance: boolean;
+  /**
+   * The cluster-wide operator state (maintenance and pins). Pin times are the core's monotonic ms; the
+   * driver turns them into wall-clock times in the file and back, since a restart starts a new clock.
+   */
+  readonly operator: { readonly gen: number; readonly maintenance: boolean; readonly pins: readonly PersistedPin[] };
+}
+
+export interface PersistedPin {
+  readonly resource: ResourceId;
+  readonly node: string;
+  readonly since: number;
+  /** null: until cleared. */
+  readonly until: number | null;
 }
 
 /** Everything one call into the core asks for. */

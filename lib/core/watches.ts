@@ -2,6 +2,7 @@
 import { issue } from "./actions.ts";
 import { slotRec } from "./records.ts";
 import { checkMs, emit, type CoreState } from "./state.ts";
+import { inMaintenance } from "./operator.ts";
 import type { ActionResult, Slot } from "./types.ts";
 
 /** Checks a held slot when its check is due (the first call only schedules it). */
@@ -24,6 +25,11 @@ export function applyWatchResult(s: CoreState, slot: Slot, r: ActionResult, t: n
       rec.failCount = 0;
       emit(s, { type: "resource_recovered", node: s.self, slot: slot.id, resource: slot.resource, message: `${slot.resource} on ${s.self} is healthy again` });
     }
+    return;
+  }
+  if (inMaintenance(s)) {
+    // Reported, not acted on: no restart, no count towards max_failures, no handover.
+    emit(s, { type: "resource_failed", node: s.self, slot: slot.id, resource: slot.resource, message: `${slot.resource} on ${s.self}: watch failed: ${r.detail} (maintenance mode: not acted on)` });
     return;
   }
   if (countFailure(s, slot, `watch failed: ${r.detail}`, t)) return;

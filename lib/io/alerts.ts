@@ -41,6 +41,10 @@ export const ALERT_KINDS: Readonly<Record<EventType, { severity: AlertSeverity; 
   duplicate_holder: { severity: "CRITICAL", recovery: false },
   local_stall: { severity: "WARNING", recovery: false },
   fence: { severity: "WARNING", recovery: false },
+  pin_set: { severity: "INFO", recovery: false },
+  pin_cleared: { severity: "INFO", recovery: false },
+  maintenance_on: { severity: "WARNING", recovery: false },
+  maintenance_off: { severity: "OK", recovery: true },
 };
 
 /** Events waiting per script; beyond this the oldest are dropped (counted and logged). */

@@ -5,7 +5,7 @@
 import type { Cluster, NodeConfig } from "../config/model.ts";
 import { describeRestartChange, restartOnlyChanges } from "../config/reload.ts";
 import { Core, slotsOf } from "../core/node.ts";
-import type { Action, ActionResult, ClusterEvent, ClusterStatus, MessageBody, OperatorCommand, Slot, Step } from "../core/types.ts";
+import type { Action, ActionResult, ClusterEvent, ClusterStatus, MessageBody, OperatorCommand, Persisted, Slot, Step } from "../core/types.ts";
 import { decode, encode } from "../wire/codec.ts";
 import { PeerGuard } from "../wire/guard.ts";
 import { VERSION } from "../version.ts";
@@ -25,6 +25,11 @@ export interface DriverInit {
   readonly incarnation: number;
   /** The debug level came from the command line: a reload does not change it. */
   readonly debugFromCli?: boolean;
+  /**
+   * lib/wire's decode, or the same function memoized by datagram: the simulator hands one datagram object
+   * to every receiver and checks it once (decode is pure, and the replay guard still runs per receiver).
+   */
+  readonly decode?: typeof decode;
 }
 
 export interface Reply {
@@ -44,6 +49,12 @@ export function socketSpecOf(cluster: Cluster, ips: ReadonlyMap<string, string>,
 }
 const sameSpec = (a: SocketSpec, b: SocketSpec): boolean =>
   a.bindHost === b.bindHost && a.udpPort === b.udpPort && a.sendHost === b.sendHost && a.tcpPort === b.tcpPort;
+
+/** The same state with every pin time moved by `delta` ms (monotonic <-> wall clock). */
+function shiftPins(p: Persisted, delta: number): Persisted {
+  const pins = p.operator.pins.map((x) => ({ ...x, since: x.since + delta, until: x.until === null ? null : x.until + delta }));
+  return { ...p, operator: { ...p.operator, pins } };
+}
 
 function peersOf(ips: ReadonlyMap<string, string>, self: string): Map<string, string> {
   const m = new Map(ips);
@@ -87,8 +98,8 @@ export class NodeDriver {
     this.#guard = new PeerGuard(peersOf(init.ips, init.self.nodename), { restartGraceMs: init.cluster.server.deadTimeMs });
     this.#startedAt = ports.clock.now();
     this.#rejections = new RejectionLog(ports.log, this.#startedAt);
-    const persisted = ports.store.load();
-    this.core = new Core(init.cluster, init.self.nodename, { now: this.#startedAt, standby: persisted.standby });
+    const persisted = shiftPins(ports.store.load(), this.#startedAt - ports.clock.wall());
+    this.core = new Core(init.cluster, init.self.nodename, { now: this.#startedAt, persisted });
   }
 
   get cluster(): Cluster {
@@ -136,7 +147,7 @@ export class NodeDriver {
   /** A datagram arrived on `localPort` from `srcIp`. */
   onPacket(bytes: Uint8Array, srcIp: string, localPort: number): void {
     if (this.#closed) return;
-    const d = decode(this.init.key, bytes);
+    const d = (this.init.decode ?? decode)(this.init.key, bytes);
     if (!d.ok) {
       this.#guard.reject(d.reason);
       this.#rejections.add(d.reason, srcIp);
@@ -337,7 +348,7 @@ export class NodeDriver {
   /** Perform everything a core step asks for. */
   #apply(step: Step): void {
     // Store operator state first: a crash right after acting must not forget it.
-    if (step.persist) this.ports.store.save(step.persist);
+    if (step.persist) this.ports.store.save(shiftPins(step.persist, this.ports.clock.wall() - this.ports.clock.now()));
     // The core hands every peer the same heartbeat object: sign it once (one sequence number for all
     // peers is fine: it only has to grow per sender) instead of once per peer.
     const signed = new Map<MessageBody, Uint8Array | null>();

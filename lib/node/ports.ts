@@ -66,7 +66,10 @@ export interface Alerts {
   drain(ms: number, done: () => void): void;
 }
 
-/** Operator state kept across daemon restarts. */
+/**
+ * Operator state kept across daemon restarts. The times of pins are wall-clock ms here (a restarted
+ * daemon starts a new monotonic clock); the driver converts to and from the core's clock.
+ */
 export interface Store {
   load(): Persisted;
   save(p: Persisted): void;

@@ -28,6 +28,15 @@ function holds(v: unknown): boolean {
   return true;
 }
 
+function operator(v: unknown): boolean {
+  if (!isObj(v) || !isCount(v.gen) || !isBool(v.maintenance) || !Array.isArray(v.pins) || v.pins.length > 4096) return false;
+  for (const p of v.pins) {
+    if (!isObj(p) || !isName(p.resource) || !isName(p.node) || !isNonNeg(p.ageMs)) return false;
+    if (p.leftMs !== null && !isNonNeg(p.leftMs)) return false;
+  }
+  return true;
+}
+
 /**
  * The envelope rebuilt from its known fields (unknown ones are dropped, as zod does) when `v` is a
  * well-formed heartbeat envelope by the rules of envelopeSchema; null otherwise.
@@ -51,6 +60,16 @@ export function cleanHeartbeatEnvelope(v: unknown): { from: string; inc: number;
     holds: b.holds.map((h) => ({ slot: h.slot, role: h.role, claim: h.claim, heldMs: h.heldMs })),
     failed: b.failed,
     uptimeMs: b.uptimeMs,
+    ...(b.maintenance !== undefined ? { maintenance: b.maintenance } : {}),
+    ...(b.operator !== undefined
+      ? {
+          operator: {
+            gen: b.operator.gen,
+            maintenance: b.operator.maintenance,
+            pins: b.operator.pins.map((p) => ({ resource: p.resource, node: p.node, ageMs: p.ageMs, leftMs: p.leftMs })),
+          },
+        }
+      : {}),
   };
   return { from: e.from, inc: e.inc, seq: e.seq, body };
 }
@@ -68,5 +87,7 @@ export function isHeartbeatEnvelope(v: unknown): boolean {
     if (!Array.isArray(b.heard) || b.heard.length > 1024) return false;
     for (const x of b.heard) if (!isNonNeg(x)) return false;
   }
+  if (b.maintenance !== undefined && !isBool(b.maintenance)) return false;
+  if (b.operator !== undefined && !operator(b.operator)) return false;
   return isNonNeg(b.uptimeMs);
 }

@@ -31,13 +31,23 @@ const heartbeatSchema = z.object({
   holds: z.array(hold).max(4096),
   failed: z.array(name).max(4096),
   uptimeMs: z.number().min(0),
+  maintenance: z.boolean().optional(),
+  operator: z
+    .object({
+      gen: count,
+      maintenance: z.boolean(),
+      pins: z.array(z.object({ resource: name, node: name, ageMs: z.number().min(0), leftMs: z.number().min(0).nullable() })).max(4096),
+    })
+    .optional(),
 });
 
 const operatorCommand = z.discriminatedUnion("op", [
   z.object({ op: z.literal("standby"), node: name }),
   z.object({ op: z.literal("unstandby"), node: name }),
-  z.object({ op: z.literal("move"), resource: name, node: name }),
+  z.object({ op: z.literal("move"), resource: name, node: name, lifetimeMs: z.number().positive().optional(), gen: count.optional() }),
+  z.object({ op: z.literal("clear"), resource: name.nullable(), gen: count.optional() }),
   z.object({ op: z.literal("cleanup"), resource: name }),
+  z.object({ op: z.literal("maintenance"), on: z.boolean(), node: name.nullable(), gen: count.optional() }),
   z.object({ op: z.literal("reload") }),
 ]);
 

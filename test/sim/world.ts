@@ -7,6 +7,7 @@ import type { Core } from "../../lib/core/node.ts";
 import { slotsOf } from "../../lib/core/slots.ts";
 import type { Action, ActionResult, ClusterEvent, OperatorCommand, Persisted, Slot } from "../../lib/core/types.ts";
 import { NodeDriver, type Reply } from "../../lib/node/driver.ts";
+import { NOTHING_PERSISTED } from "../../lib/core/operator.ts";
 import type { Ports, Timer } from "../../lib/node/ports.ts";
 import { decode } from "../../lib/wire/codec.ts";
 import { Checker } from "./invariants.ts";
@@ -60,6 +61,17 @@ export class SimFailure extends Error {}
 
 /** The shared cluster key of the simulated nodes (lib/wire signs and checks every packet with it). */
 const SIM_KEY = new Uint8Array(64).map((_, i) => (i * 37 + 11) & 0xff);
+/** lib/wire's decode, once per datagram: every receiver of one heartbeat gets the same bytes object. */
+const decoded = new WeakMap<Uint8Array, ReturnType<typeof decode>>();
+function decodeOnce(key: Uint8Array, bytes: Uint8Array): ReturnType<typeof decode> {
+  let d = decoded.get(bytes);
+  if (d === undefined) {
+    d = decode(key, bytes);
+    decoded.set(bytes, d);
+  }
+  return d;
+}
+
 /** Wall clock of sim time 0, for alerts. */
 const SIM_EPOCH_MS = Date.UTC(2026, 0, 1);
 
@@ -136,7 +148,7 @@ export class World {
       watchFail: new Set<string>(),
       startFail: new Set<string>(),
       fenceFail: false,
-      persisted: { standby: false },
+      persisted: NOTHING_PERSISTED,
       get standby() {
         return this.persisted.standby;
       },
@@ -408,7 +420,7 @@ export class World {
     const self = cluster.nodes.find((n) => n.nodename === name)!;
     const ips = new Map(cluster.nodes.map((n) => [n.nodename, n.keepAliveIp]));
     let driver: NodeDriver | null = null;
-    driver = new NodeDriver(this.#ports(h, () => driver!), { cluster, self, key: SIM_KEY, ips, incarnation: h.inc });
+    driver = new NodeDriver(this.#ports(h, () => driver!), { cluster, self, key: SIM_KEY, ips, incarnation: h.inc, decode: decodeOnce });
     h.driver = driver;
     const d = driver;
     d.onExit(() => {

@@ -314,12 +314,12 @@ describe("receiveHeartbeat()", () => {
     expect(s.peers.has("stranger")).toBe(false);
   });
 
-  test("receiveHeartbeat() forgets a move to a peer whose daemon restarted", () => {
+  test("receiveHeartbeat() keeps a move to a peer whose daemon restarted: pins are cluster state, persisted and replicated", () => {
     const s = state();
     receiveHeartbeat(s, "cmnode2", 1, ownHb(), 10);
-    s.pins.set("ipaddr:vip1", { node: "cmnode2", base: new Map(), since: 10, reached: false });
+    s.pins.set("ipaddr:vip1", { node: "cmnode2", base: new Map(), since: 10, until: null, reached: false });
     receiveHeartbeat(s, "cmnode2", 2, ownHb(), 60);
-    expect(s.pins.size).toBe(0);
+    expect([...s.pins.keys()]).toEqual(["ipaddr:vip1"]);
     expect(s.peers.get("cmnode2")!.restarted).toBe(2);
   });
 });

@@ -5,6 +5,7 @@ import { restartOnlyChanges } from "../../lib/config/reload.ts";
 import type { Persisted } from "../../lib/core/types.ts";
 import { COMMAND_RESEND_MS, NodeDriver, type Reply } from "../../lib/node/driver.ts";
 import { RECENT_EVENTS_KEPT, RecentEvents } from "../../lib/node/recent.ts";
+import { NOTHING_PERSISTED } from "../../lib/core/operator.ts";
 import type { LoadedConfig, OpenResult, Ports, SocketSpec } from "../../lib/node/ports.ts";
 import { decode, encode } from "../../lib/wire/codec.ts";
 import { makeCluster } from "../sim/topology.ts";
@@ -52,7 +53,7 @@ function fake(cluster: Cluster = makeCluster({ nodes: 3 })): Fake {
     },
     agents: { perform: (a, _s, done) => done({ id: a.id, ok: true, detail: "exit 0" }), setCluster() {} },
     alerts: { emit() {}, setCluster() {}, drain: (_ms, done) => done() },
-    store: { load: () => ({ standby: false }), save: (p) => void f.saved.push(p) },
+    store: { load: () => NOTHING_PERSISTED, save: (p) => void f.saved.push(p) },
     config: {
       load(selfName, done: (r: LoadedConfig) => void) {
         const c = f.next.cluster;
@@ -141,7 +142,7 @@ describe("NodeDriver", () => {
     let reply: Reply | null = null;
     f.driver.command({ op: "standby", node: "cmnode1" }, "root@test", (r) => (reply = r));
     expect(reply!.ok).toBe(true);
-    expect(f.saved).toEqual([{ standby: true }]);
+    expect(f.saved.map((p) => p.standby)).toEqual([true]);
     f.sent.length = 0;
     f.driver.command({ op: "standby", node: "cmnode2" }, "root@test", () => {});
     expect(f.after.map((a) => a.ms)).toEqual([...COMMAND_RESEND_MS]);
