@@ -1,7 +1,8 @@
 // The client command set: names, arguments, help texts and parsing of one command line.
 // The same table drives `--command=`, the console, its help and its tab completion.
 
-export type ArgKind = "node" | "nick" | "json";
+/** onoff: the word on or off; lifetime: `--lifetime=DURATION`; all: a NICK or `--all`. */
+export type ArgKind = "node" | "nick" | "json" | "onoff" | "lifetime" | "nickOrAll";
 
 export interface CommandSpec {
   readonly name: string;
@@ -24,7 +25,23 @@ export const COMMANDS: readonly CommandSpec[] = [
   { name: "printcfg", args: [], required: 0, usage: "printcfg", summary: "dump the local config file", operator: false },
   { name: "standby", args: ["node"], required: 1, usage: "standby NODE", summary: "NODE keeps running but gives up and takes no resources", operator: true },
   { name: "unstandby", args: ["node"], required: 1, usage: "unstandby NODE", summary: "end standby of NODE", operator: true },
-  { name: "move", args: ["nick", "node"], required: 2, usage: "move NICK NODE", summary: "run resource NICK on NODE (one of its candidates)", operator: true },
+  {
+    name: "move",
+    args: ["nick", "node", "lifetime"],
+    required: 2,
+    usage: "move NICK NODE [--lifetime=DURATION]",
+    summary: "pin resource NICK to NODE (one of its candidates) until clear, or for DURATION (e.g. 30m)",
+    operator: true,
+  },
+  { name: "clear", args: ["nickOrAll"], required: 1, usage: "clear NICK|--all", summary: "remove the move (pin) of NICK, or every move: placement decides again", operator: true },
+  {
+    name: "maintenance",
+    args: ["onoff", "node"],
+    required: 1,
+    usage: "maintenance on|off [NODE]",
+    summary: "maintenance mode of the cluster (or NODE only): nothing is started, stopped or moved; watches report",
+    operator: true,
+  },
   { name: "cleanup", args: ["nick"], required: 1, usage: "cleanup NICK", summary: "forget failures of NICK so it may run again where it failed", operator: true },
   { name: "reload", args: [], required: 0, usage: "reload", summary: "re-read the config on every node (a config with errors is refused)", operator: true },
 ];
@@ -93,6 +110,11 @@ export function nonInteractiveHelp(program = "drcm"): string {
     `${c}"standby CMNODE_nodename"`,
     `${c}"unstandby CMNODE_nodename"`,
     `${c}"move NICKNAME CMNODE_nodename"`,
+    `${c}"move NICKNAME CMNODE_nodename --lifetime=30m"`,
+    `${c}"clear NICKNAME"`,
+    `${c}"clear --all"`,
+    `${c}"maintenance on"`,
+    `${c}"maintenance off CMNODE_nodename"`,
     `${c}"cleanup NICKNAME"`,
     `${c}reload`,
     "",

@@ -32,6 +32,9 @@ export function complete(cluster: Cluster, line: string): [string[], string] {
     pool = [
       ...(kind === "node" ? cluster.nodes.map((n) => n.nodename) : []),
       ...(kind === "nick" ? nicknames : []),
+      ...(kind === "nickOrAll" ? [...nicknames, "--all"] : []),
+      ...(kind === "onoff" ? ["on", "off"] : []),
+      ...(kind === "lifetime" ? ["--lifetime="] : []),
       ...(spec?.args.includes("json") && !before.includes("--json") ? ["--json"] : []),
     ];
   }

@@ -8,6 +8,7 @@
 //   3 UNKNOWN   the check itself could not run (no config, no key)
 
 import type { ClusterStatus } from "../core/types.ts";
+import { age } from "./stamp.ts";
 import { summarize } from "./view.ts";
 
 export const OK = 0;
@@ -40,6 +41,7 @@ export function evaluateHealth(status: ClusterStatus, rejected: Readonly<Record<
   for (const d of sum.duplicates) critical.push(`${d.slot.slot} held by ${d.holders.map((h) => h.node).join(" and ")}`);
   if (!status.quorum.has) critical.push(`no quorum (${status.quorum.alive}/${status.quorum.total} alive)`);
 
+  if (sum.maintenance !== null) warning.push(`maintenance mode ${sum.maintenance}: drcm starts, stops and moves nothing there`);
   for (const n of status.nodes) {
     if (n.self) {
       if (n.state === "standby") warning.push(`${n.nodename} standby`);
@@ -50,7 +52,8 @@ export function evaluateHealth(status: ClusterStatus, rejected: Readonly<Record<
   for (const v of sum.slots) {
     const s = v.slot;
     if (v.holders.length === 0 && !downResources.has(s.resource)) warning.push(`${s.slot} not running${s.reason ? ` (${s.reason})` : ""}`);
-    if (v.holders.some((h) => h.role === "backup")) warning.push(`${s.slot} failed over to ${v.holders.map((h) => h.node).join(",")}`);
+    // Where the operator put it is no failover.
+    if (!sum.moved.includes(v) && v.holders.some((h) => h.role === "backup")) warning.push(`${s.slot} failed over to ${v.holders.map((h) => h.node).join(",")}`);
     if (s.failedOn.length > 0) warning.push(`${s.slot} failed on ${s.failedOn.join(",")}`);
     else if (s.lastWatch !== null && !s.lastWatch.ok) warning.push(`${s.slot} watch failed`);
   }
@@ -62,7 +65,9 @@ export function evaluateHealth(status: ClusterStatus, rejected: Readonly<Record<
   const problems = [...critical, ...warning];
   const n = sum.nodesTotal;
   const m = sum.slots.length;
-  const summary = `${sum.nodesUp}/${n} nodes up, ${sum.slotsHeld}/${m} resources held`;
+  // Operator moves are no problem, but a check that hides them would surprise: name them after the counts.
+  const moves = status.pins.map((p) => `${p.resource} moved by operator to ${p.node}${p.leftMs === null ? "" : ` for ${age(p.leftMs)} more`}`);
+  const summary = `${sum.nodesUp}/${n} nodes up, ${sum.slotsHeld}/${m} resources held${moves.length > 0 ? `; ${moves.join(", ")}` : ""}`;
   const perf = [
     `nodes_up=${sum.nodesUp};;;0;${n}`,
     `resources_held=${sum.slotsHeld};;;0;${m}`,

@@ -64,6 +64,10 @@ export function renderCmStat(status: ClusterStatus | null, cluster: Cluster, opt
   line();
   line(`Cluster Manager Status Monitor${" ".repeat(34)}${stamp(opts.now)}`);
   line();
+  if (sum.maintenance !== null) {
+    line(p.bad(`  *** MAINTENANCE MODE ${sum.maintenance}: drcm starts, stops and moves nothing; watches only report ***`));
+    line();
+  }
   line(MEMBER_RULER);
   line();
   line("  CM Node     Hostname     Status     IP address");
@@ -110,7 +114,7 @@ export function renderCmStat(status: ClusterStatus | null, cluster: Cluster, opt
   line();
   if (status !== null) {
     out.push(...nodeDetail(status, opts.rejected ?? {}, p));
-    out.push(...resourceDetailBlock(status, sum, p));
+    out.push(...resourceDetailBlock(status, sum, p, opts.now, stamp));
   }
   return `${out.join("\n")}\n`;
 }
@@ -178,6 +182,7 @@ function healthLines(view: ClusterStatus, sum: Summary, counts: readonly KindCou
   if (missing) parts.push("MISSING resources");
   if (sum.duplicates.length > 0) parts.push("DUPLICATE resources");
   if (!view.quorum.has) parts.push("NO QUORUM");
+  if (sum.maintenance !== null) parts.push("MAINTENANCE");
   let clusterStatus: string;
   if (sum.nodesUp === 0) clusterStatus = p.bad("All nodes DOWN and all resources FAILED");
   else if (parts.length === 0) clusterStatus = p.good("HEALTHY");
@@ -227,7 +232,7 @@ function nodeDetail(status: ClusterStatus, rejected: Readonly<Record<string, num
   return out;
 }
 
-function resourceDetailBlock(status: ClusterStatus, sum: Summary, p: Paint): string[] {
+function resourceDetailBlock(status: ClusterStatus, sum: Summary, p: Paint, now: number, stamp: Stamp): string[] {
   const rows: string[][] = [["Resource", "Held by", "Last watch", "Failures"]];
   const notes = new Map<number, string[]>();
   sum.slots.forEach((v, i) => {
@@ -237,7 +242,10 @@ function resourceDetailBlock(status: ClusterStatus, sum: Summary, p: Paint): str
     const fails = `${s.failCount}${s.failedOn.length > 0 ? ` (gave up on ${s.failedOn.join(", ")})` : ""}`;
     rows.push([s.slot, held, watch, fails]);
     const n: string[] = [];
+    const pin = status.pins.find((x) => x.resource === s.resource);
     if (v.holders.length === 0) n.push(p.bad(`     not running: ${s.reason ?? "no holder"}`));
+    else if (pin !== undefined && sum.moved.includes(v))
+      n.push(`     moved by operator to ${pin.node} (since ${stamp(now - pin.ageMs)}, ${pin.leftMs === null ? "until cleared" : `until ${stamp(now + pin.leftMs)}`})`);
     else if (s.reason !== null) n.push(p.warn(`     pending: ${s.reason}`));
     if (v.holders.length > 1 && sum.duplicates.includes(v)) n.push(p.bad(`     DUPLICATE: held by ${v.holders.map((h) => h.node).join(" and ")}`));
     if (n.length > 0) notes.set(i, n);
@@ -268,7 +276,10 @@ function downStatus(cluster: Cluster): ClusterStatus {
       quorum: null,
       pingOk: null,
       uptimeMs: null,
+      maintenance: false,
     })),
     slots: [],
+    maintenance: { cluster: false, nodes: [] },
+    pins: [],
   };
 }

@@ -25,6 +25,10 @@ export const statusJsonSchema = z.strictObject({
   rejected: z.record(z.string(), count),
   health: z.strictObject({ code: z.int().min(0).max(3), state: z.enum(["OK", "WARNING", "CRITICAL", "UNKNOWN"]), summary: z.string(), problems: z.array(z.string()) }),
   quorum: z.strictObject({ ...quorumStatusShape, alive: count, total: count }),
+  /** Maintenance mode: cluster-wide, and the nodes in node maintenance. */
+  maintenance: z.strictObject({ cluster: z.boolean(), nodes: z.array(z.string()) }),
+  /** Operator moves in force (`move`), ending at `until` (null: until `clear`). */
+  pins: z.array(z.strictObject({ resource: z.string(), node: z.string(), since: z.iso.datetime(), until: z.iso.datetime().nullable() })),
   nodes: z.array(z.strictObject({ ...nodeStatusShape, up: z.boolean(), heartbeatAgeMs: ms.nullable(), uptimeMs: ms.nullable() })),
   resources: z.array(
     z.strictObject({
@@ -62,6 +66,13 @@ export function statusToJson(status: ClusterStatus, info: ServingInfo, now: numb
     rejected,
     health: { code: h.code, state: h.state, summary: h.line, problems: [...h.problems] },
     quorum: { ...status.quorum },
+    maintenance: { cluster: status.maintenance.cluster, nodes: [...status.maintenance.nodes] },
+    pins: status.pins.map((p) => ({
+      resource: p.resource,
+      node: p.node,
+      since: new Date(now - p.ageMs).toISOString(),
+      until: p.leftMs === null ? null : new Date(now + p.leftMs).toISOString(),
+    })),
     nodes: status.nodes.map((n) => ({
       ...n,
       up: up.has(n.nodename),

@@ -3,6 +3,7 @@
 // ClientContext so tests can drive it with a fake channel.
 
 import { join } from "node:path";
+import { parseDurationMs } from "../config/values.ts";
 import type { Cluster, NodeConfig, ResourceId } from "../config/model.ts";
 import type { ClusterStatus, OperatorCommand } from "../core/types.ts";
 import { parseCommand, nonInteractiveHelp, consoleHelp, type CommandSpec } from "./commands.ts";
@@ -288,7 +289,35 @@ async function operator(ctx: ClientContext, spec: CommandSpec, args: readonly st
       const resource = needResource(args[0]!);
       const node = resource === null ? null : needNode(args[1]!);
       if (resource === null || node === null) return EXIT_FAILED;
-      cmd = { op: "move", resource, node };
+      const opt = args[2];
+      if (opt === undefined) {
+        cmd = { op: "move", resource, node };
+        break;
+      }
+      const ms = opt.startsWith("--lifetime=") ? parseDurationMs(opt.slice("--lifetime=".length)) : null;
+      if (ms === null || ms <= 0) {
+        ctx.err(`drcm: ERROR - Cannot parse "${opt}": expected --lifetime=DURATION like --lifetime=30m\n`);
+        return EXIT_FAILED;
+      }
+      cmd = { op: "move", resource, node, lifetimeMs: ms };
+      break;
+    }
+    case "clear": {
+      const all = args[0] === "--all";
+      const resource = all ? null : needResource(args[0]!);
+      if (!all && resource === null) return EXIT_FAILED;
+      cmd = { op: "clear", resource };
+      break;
+    }
+    case "maintenance": {
+      const word = args[0]!.toLowerCase();
+      if (word !== "on" && word !== "off") {
+        ctx.err(`drcm: ERROR - Cannot parse "${args[0]}": usage ${spec.usage}\n`);
+        return EXIT_FAILED;
+      }
+      const node = args[1] === undefined ? null : needNode(args[1]);
+      if (args[1] !== undefined && node === null) return EXIT_FAILED;
+      cmd = { op: "maintenance", on: word === "on", node };
       break;
     }
     case "cleanup": {

@@ -29,8 +29,12 @@ export interface Summary {
   readonly nodesTotal: number;
   readonly slots: readonly SlotView[];
   readonly slotsHeld: number;
-  /** Holds with role backup (on Up nodes). */
+  /** Holds with role backup (on Up nodes), except on the node an operator moved the resource to. */
   readonly failedOver: number;
+  /** Slots held where an operator pinned them (move). */
+  readonly moved: readonly SlotView[];
+  /** Maintenance mode, in words ("cluster-wide", "on n1, n2"), or null when off. */
+  readonly maintenance: string | null;
   /** Exclusive slots held by more than one node. */
   readonly duplicates: readonly SlotView[];
   /** Slots with no holder. */
@@ -44,13 +48,18 @@ export function summarize(status: ClusterStatus): Summary {
   const slots = status.slots.map((slot) => ({ slot, holders: slot.holders.filter((h) => up.has(h.node)) }));
   const heldResources = new Set(slots.filter((s) => s.holders.length > 0).map((s) => s.slot.resource));
   const allResources = [...new Set(status.slots.map((s) => s.resource))];
+  const pinOf = new Map(status.pins.map((p) => [p.resource, p.node]));
+  const pinned = (s: SlotView, node: string) => pinOf.get(s.slot.resource) === node;
+  const m = status.maintenance;
   return {
     up,
     nodesUp: up.size,
     nodesTotal: status.nodes.length,
     slots,
     slotsHeld: slots.filter((s) => s.holders.length > 0).length,
-    failedOver: slots.reduce((n, s) => n + s.holders.filter((h) => h.role === "backup").length, 0),
+    failedOver: slots.reduce((n, s) => n + s.holders.filter((h) => h.role === "backup" && !pinned(s, h.node)).length, 0),
+    moved: slots.filter((s) => s.holders.some((h) => pinned(s, h.node))),
+    maintenance: m.cluster ? "cluster-wide" : m.nodes.length > 0 ? `on ${m.nodes.join(", ")}` : null,
     duplicates: slots.filter((s) => EXCLUSIVE_KINDS.has(s.slot.kind) && s.holders.length > 1),
     unheld: slots.filter((s) => s.holders.length === 0),
     resourcesDown: allResources.filter((r) => !heldResources.has(r)),

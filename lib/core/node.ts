@@ -17,7 +17,7 @@ import { beatNow, emit, isConfigActive, newState, setSlots, type CoreState } fro
 import { buildStatus } from "./status.ts";
 import type { ActionResult, ClusterStatus, OperatorCommand, PeerMessage, Persisted, Step } from "./types.ts";
 import { viewOf } from "./view.ts";
-import { inMaintenance, nextGen, persistedOf, restoreOperator } from "./operator.ts";
+import { inMaintenance, nextGen, operatorWire, persistedOf, restoreOperator } from "./operator.ts";
 
 /** Commands that change the cluster-wide operator register (and so carry a generation). */
 const changesRegister = (c: OperatorCommand): boolean => c.op === "move" || c.op === "clear" || (c.op === "maintenance" && c.node === null);
@@ -179,6 +179,8 @@ export class Core {
       uptimeMs: t - s.startedAt,
       deadTimeMs: s.cluster.server.deadTimeMs,
       configActive: (n) => isConfigActive(s, n),
+      maintenance: { cluster: s.op.maintenance, self: s.maintenance },
+      pins: operatorWire(s, t)?.pins ?? [],
     });
   }
 }

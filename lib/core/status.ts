@@ -1,9 +1,9 @@
 // status(): the live view for cm_stat, `status --json` and health checks, built from the core's state.
 import type { Cluster } from "../config/model.ts";
 import { isAlive, lastHeard, peerState } from "./membership.ts";
-import { eligible, place, type View } from "./placement.ts";
+import { eligible, frozenBy, place, type View } from "./placement.ts";
 import type { PeerRecord, SlotRecord } from "./records.ts";
-import type { ClusterStatus, HolderStatus, NodeStatus, PeerState, Slot, SlotStatus } from "./types.ts";
+import type { ClusterStatus, HolderStatus, NodeStatus, PeerState, PinStatus, Slot, SlotStatus } from "./types.ts";
 
 export interface StatusInput {
   readonly cluster: Cluster;
@@ -19,13 +19,26 @@ export interface StatusInput {
   readonly uptimeMs: number;
   readonly deadTimeMs: number;
   readonly configActive: (node: string) => boolean;
+  /** Cluster-wide maintenance, and this node's own. */
+  readonly maintenance: { readonly cluster: boolean; readonly self: boolean };
+  readonly pins: readonly PinStatus[];
 }
 
 export function buildStatus(s: StatusInput): ClusterStatus {
   const nodes: NodeStatus[] = s.cluster.nodes.map((n) => {
     const base = { nodename: n.nodename, hostname: n.hostname, ip: n.keepAliveIp };
     if (n.nodename === s.self)
-      return { ...base, self: true, state: s.selfState, heartbeatAgeMs: null, configDiffers: false, quorum: s.quorum, pingOk: s.pingOk, uptimeMs: s.uptimeMs };
+      return {
+        ...base,
+        self: true,
+        state: s.selfState,
+        heartbeatAgeMs: null,
+        configDiffers: false,
+        quorum: s.quorum,
+        pingOk: s.pingOk,
+        uptimeMs: s.uptimeMs,
+        maintenance: s.maintenance.self,
+      };
     const p = s.peers.get(n.nodename)!;
     const h = lastHeard(p);
     return {
@@ -37,6 +50,7 @@ export function buildStatus(s: StatusInput): ClusterStatus {
       quorum: p.hb?.quorum ?? null,
       pingOk: p.hb?.pingOk ?? null,
       uptimeMs: p.hb ? p.hb.uptimeMs + (p.lastDirect === null ? 0 : s.now - p.lastDirect) : null,
+      maintenance: p.hb?.maintenance ?? false,
     };
   });
   const alive = 1 + [...s.peers.values()].filter((p) => isAlive(p, s.now, s.deadTimeMs)).length;
@@ -45,6 +59,8 @@ export function buildStatus(s: StatusInput): ClusterStatus {
     quorum: { policy: s.cluster.server.quorum, has: s.quorum, alive, total: s.cluster.nodes.length },
     nodes,
     slots: s.slots.map((slot) => slotStatus(s, slot)),
+    maintenance: { cluster: s.maintenance.cluster, nodes: nodes.filter((n) => n.maintenance).map((n) => n.nodename) },
+    pins: s.pins,
   };
 }
 
@@ -78,6 +94,11 @@ function slotStatus(s: StatusInput, slot: Slot): SlotStatus {
 }
 
 function reasonOf(s: StatusInput, slot: Slot, desired: string | null, holders: HolderStatus[], failedOn: string[]): string | null {
+  if (s.maintenance.cluster) return "maintenance mode (cluster): nothing is started, stopped or moved";
+  const frozen = frozenBy(slot, s.view);
+  if (frozen !== null) return `maintenance mode on ${frozen}: left as it is`;
+  const pin = s.pins.find((p) => p.resource === slot.resource);
+  if (pin !== undefined && desired === pin.node && holders.some((h) => h.node === pin.node)) return `moved by operator to ${pin.node}`;
   if (desired !== null) {
     if (!holders.some((h) => h.node === desired)) return "starting";
     if (desired !== slot.owner && s.view.autoFailback && eligible(slot, slot.owner, s.view)) return "waiting for failback";

@@ -242,4 +242,4 @@ export interface Step {
 }
 
 // The status shape is defined once, as the schema the client parses it with (lib/wire/status.ts).
-export type { ClusterStatus, HolderStatus, NodeStatus, PeerState, SlotStatus } from "../wire/status.ts";
+export type { ClusterStatus, HolderStatus, NodeStatus, PeerState, PinStatus, SlotStatus } from "../wire/status.ts";

@@ -26,6 +26,8 @@ export const nodeStatusShape = {
   quorum: z.boolean().nullable(),
   pingOk: z.boolean().nullable(),
   uptimeMs: z.number().nullable(),
+  /** In node maintenance (its own or, for self, as set here). */
+  maintenance: z.boolean(),
 };
 const nodeStatusSchema = z.object(nodeStatusShape).readonly();
 export type NodeStatus = z.infer<typeof nodeStatusSchema>;
@@ -66,6 +68,18 @@ export const slotStatusShape = {
 const slotStatusSchema = z.object(slotStatusShape).readonly();
 export type SlotStatus = z.infer<typeof slotStatusSchema>;
 
+/** An operator move in force: resource pinned to node, made ageMs ago, ending in leftMs (null: until cleared). */
+export const pinStatusShape = { resource: z.string(), node: z.string(), ageMs: z.number(), leftMs: z.number().nullable() };
+const pinStatusSchema = z.object(pinStatusShape).readonly();
+export type PinStatus = z.infer<typeof pinStatusSchema>;
+
+export const maintenanceStatusShape = {
+  /** Cluster-wide maintenance mode: no node starts, stops or moves anything. */
+  cluster: z.boolean(),
+  /** Nodes in node maintenance. */
+  nodes: z.array(z.string()).readonly(),
+};
+
 export const quorumStatusShape = { policy: quorumPolicySchema, has: z.boolean(), alive: z.number(), total: z.number() };
 
 export const clusterStatusSchema = z
@@ -74,6 +88,8 @@ export const clusterStatusSchema = z
     quorum: z.object(quorumStatusShape).readonly(),
     nodes: z.array(nodeStatusSchema).readonly(),
     slots: z.array(slotStatusSchema).readonly(),
+    maintenance: z.object(maintenanceStatusShape).readonly(),
+    pins: z.array(pinStatusSchema).readonly(),
   })
   .readonly();
 export type ClusterStatus = z.infer<typeof clusterStatusSchema>;
