@@ -33,3 +33,15 @@ test("healthFailure() reports an unreachable node as CRITICAL and a broken check
   expect(healthFailure(CRITICAL, "cmnode1 did not answer").line).toBe("DRCM CRITICAL - cmnode1 did not answer");
   expect(healthFailure(UNKNOWN, "no config").code).toBe(3);
 });
+
+test("evaluateHealth() names maintenance mode as a WARNING, and a move as no failover", () => {
+  const maint = { ...healthy, maintenance: { cluster: true, nodes: [] } };
+  expect(evaluateHealth(maint)).toMatchObject({ code: WARNING, problems: ["maintenance mode cluster-wide: drcm starts, stops and moves nothing there"] });
+  const one = { ...healthy, maintenance: { cluster: false, nodes: ["cmnode2"] } };
+  expect(evaluateHealth(one).problems).toEqual(["maintenance mode on cmnode2: drcm starts, stops and moves nothing there"]);
+  // The failed-over picture, but cmnode2 holds the IP because an operator moved it there.
+  const moved = { ...SCENARIOS.failedOver, pins: [{ resource: "ipaddr:vip", node: "cmnode2", ageMs: 1000, leftMs: 600_000 }] };
+  const h = evaluateHealth(moved);
+  expect(h.problems.some((p) => p.startsWith("ipaddr:vip@cmnode1 failed over"))).toBe(false);
+  expect(h.line).toContain("; ipaddr:vip moved by operator to cmnode2 for 10m00s more");
+});

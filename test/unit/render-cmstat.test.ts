@@ -102,3 +102,20 @@ test("ruler() is 79 columns like the 1.x rulers", () => {
   expect(ruler("Node Detail")).toHaveLength(79);
   expect(ruler("Resource Detail")).toHaveLength(79);
 });
+
+describe("renderCmStat() operator state", () => {
+  const cluster = CLUSTER;
+  test("renderCmStat() shows maintenance mode at the top and in Cluster status", () => {
+    const text = renderCmStat({ ...SCENARIOS.healthy, maintenance: { cluster: true, nodes: [] } }, cluster, { now: NOW, stamp: utcStamp });
+    expect(text.split("\n")[3]).toBe("  *** MAINTENANCE MODE cluster-wide: drcm starts, stops and moves nothing; watches only report ***");
+    expect(text).toContain("  Cluster status: MAINTENANCE\n");
+    expect(renderCmStat(SCENARIOS.healthy, cluster, { now: NOW, stamp: utcStamp })).not.toContain("MAINTENANCE");
+  });
+
+  test("renderCmStat() shows a move as moved by operator (since, until), not as a failover", () => {
+    const moved = { ...SCENARIOS.failedOver, pins: [{ resource: "ipaddr:vip", node: "cmnode2", ageMs: 60_000, leftMs: null }] };
+    const text = renderCmStat(moved, cluster, { now: NOW, stamp: utcStamp });
+    expect(text).toContain(`     moved by operator to cmnode2 (since ${utcStamp(NOW - 60_000)}, until cleared)`);
+    expect(text).toContain("Cluster has 2 failed over resources"); // the crontab and the application still are
+  });
+});
