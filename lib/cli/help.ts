@@ -28,7 +28,8 @@ Console and client:
   --client                       interactive console (help, tab completion, exit/quit)
   --client --command=CMD         run one command: help, cm_stat, rstats [NODE], ping [NODE],
                                  printcfg, status --json, health, standby NODE, unstandby NODE,
-                                 move NICK NODE, cleanup NICK, reload (every node; a change
+                                 move NICK NODE [--lifetime=D], clear NICK|--all,
+                                 maintenance on|off [NODE], cleanup NICK, reload (every node; a change
                                  of a restart-only key such as log_dir is refused whole)
   -nNODE, -cN                    node for ping/rstats (nodename, hostname or IP); ping count
   Run "drcm --client --command=help" for the command list.
