@@ -58,6 +58,10 @@ export function evaluateHealth(status: ClusterStatus, rejected: Readonly<Record<
     else if (s.lastWatch !== null && !s.lastWatch.ok) warning.push(`${s.slot} watch failed`);
   }
 
+  const f = status.failures[0];
+  if (f !== undefined)
+    warning.push(`failed action: ${f.action} ${f.slot} on ${f.node} ${f.detail}${status.failures.length > 1 ? ` (and ${status.failures.length - 1} more)` : ""}`);
+
   const suspect = SUSPECT_REJECTIONS.filter((r) => (rejected[r] ?? 0) > 0).map((r) => `${r} ${rejected[r]}`);
   if (suspect.length > 0) warning.push(`rejected packets: ${suspect.join(" ")} (is .auth/authkey the same on every node?)`);
 

@@ -115,8 +115,22 @@ export function renderCmStat(status: ClusterStatus | null, cluster: Cluster, opt
   if (status !== null) {
     out.push(...nodeDetail(status, opts.rejected ?? {}, p));
     out.push(...resourceDetailBlock(status, sum, p, opts.now, stamp));
+    if (status.failures.length > 0) out.push(...failedActions(status, p, opts.now, stamp));
   }
   return `${out.join("\n")}\n`;
+}
+
+/** crm_mon's "Failed Resource Actions": every node's failed starts, stops and watches until cleanup. */
+function failedActions(status: ClusterStatus, p: Paint, now: number, stamp: Stamp): string[] {
+  const out = ["", ruler("Failed Actions"), ""];
+  for (const f of status.failures) {
+    const times = f.count === 1 ? "failed" : `failed ${f.count} times`;
+    const first = f.count === 1 ? "" : ` (first ${stamp(now - f.firstAgeMs)})`;
+    out.push(p.bad(`  ${f.slot} on ${f.node}: ${f.action} ${times}, last ${f.detail} at ${stamp(now - f.lastAgeMs)}${first}`));
+    for (const l of f.output) out.push(`      ${l}`);
+  }
+  out.push("", "  drcm --client --command=\"cleanup NICK\" clears them (failure_timeout forgets them after a while)", "");
+  return out;
 }
 
 interface KindCount {
@@ -281,5 +295,6 @@ function downStatus(cluster: Cluster): ClusterStatus {
     slots: [],
     maintenance: { cluster: false, nodes: [] },
     pins: [],
+    failures: [],
   };
 }

@@ -4,7 +4,7 @@
 
 import { z } from "zod";
 import type { ClusterStatus } from "../core/types.ts";
-import { holderStatusShape, lastWatchShape, nodeStatusShape, quorumStatusShape, slotStatusShape } from "../wire/status.ts";
+import { failureStatusShape, holderStatusShape, lastWatchShape, nodeStatusShape, quorumStatusShape, slotStatusShape } from "../wire/status.ts";
 import { evaluateHealth } from "./health.ts";
 import { nodeIsUp } from "./view.ts";
 
@@ -28,6 +28,8 @@ export const statusJsonSchema = z.strictObject({
   /** Maintenance mode: cluster-wide, and the nodes in node maintenance. */
   maintenance: z.strictObject({ cluster: z.boolean(), nodes: z.array(z.string()) }),
   /** Operator moves in force (`move`), ending at `until` (null: until `clear`). */
+  /** Failed starts, stops and watches of every node (until cleanup or failure_timeout), newest first. */
+  failures: z.array(z.strictObject({ ...failureStatusShape, output: z.array(z.string()), count, firstAgeMs: ms, lastAgeMs: ms, last: z.iso.datetime() })),
   pins: z.array(z.strictObject({ resource: z.string(), node: z.string(), since: z.iso.datetime(), until: z.iso.datetime().nullable() })),
   nodes: z.array(z.strictObject({ ...nodeStatusShape, up: z.boolean(), heartbeatAgeMs: ms.nullable(), uptimeMs: ms.nullable() })),
   resources: z.array(
@@ -67,6 +69,13 @@ export function statusToJson(status: ClusterStatus, info: ServingInfo, now: numb
     health: { code: h.code, state: h.state, summary: h.line, problems: [...h.problems] },
     quorum: { ...status.quorum },
     maintenance: { cluster: status.maintenance.cluster, nodes: [...status.maintenance.nodes] },
+    failures: status.failures.map((f) => ({
+      ...f,
+      output: [...f.output],
+      firstAgeMs: Math.round(f.firstAgeMs),
+      lastAgeMs: Math.round(f.lastAgeMs),
+      last: new Date(now - f.lastAgeMs).toISOString(),
+    })),
     pins: status.pins.map((p) => ({
       resource: p.resource,
       node: p.node,

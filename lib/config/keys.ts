@@ -35,6 +35,7 @@ export const SERVER_KEYS: readonly KeyDoc[] = [
   { key: "ping_targets", def: "", doc: "Comma list of IPv4 addresses (e.g. the gateway): a node that reaches none of them neither takes over nor keeps floating IPs and crontabs. Default: none", added: true, reload: "live" },
   { key: "fence_script", def: "", doc: "Run as `fence_script <dead nodename>` before taking over its exclusive resources; takeover only on exit 0. Default: none", added: true, reload: "live" },
   { key: "alert_script", def: "", doc: "Comma list of programs run on every cluster event (node dead, failover, failback, resource failed). Default: none", added: true, reload: "live" },
+  { key: "failure_timeout", def: "", doc: "Failed actions (cm_stat Failed actions, status failures) are forgotten this long after their last occurrence, e.g. 1h. Default: kept until cleanup", added: true, reload: "live" },
   { key: "max_failures", def: "3", doc: "Consecutive failed starts or watches before a resource is given up on a node and handed to the next", added: true, reload: "live" },
   { key: "crontab_timeout", def: "10s", doc: "Time limit of one crontab script run", added: true, reload: "live" },
   { key: "ipaddr_timeout", def: "10s", doc: "Time limit of one floating IP script run", added: true, reload: "live" },

@@ -129,6 +129,8 @@ export interface ServerConfig {
   readonly deadTimeMs: number;
   /** A returning primary must be alive this long before it takes its resources back. */
   readonly failbackDelayMs: number;
+  /** Failed actions are forgotten this long after their last occurrence; null: kept until cleanup. */
+  readonly failureTimeoutMs: number | null;
   readonly autoFailback: boolean;
   /** Effective policy: `majority` by default for 3+ nodes, `none` for 1-2. */
   readonly quorum: QuorumPolicy;

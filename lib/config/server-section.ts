@@ -88,6 +88,7 @@ export function parseServer(entries: readonly KeyValue[], nodeCount: number, fil
     keepAliveIntervalMs,
     deadTimeMs,
     failbackDelayMs: b.typed("failback_delay", schemas.durationOrZero, 5000),
+    failureTimeoutMs: b.has("failure_timeout") ? b.typed<number | null>("failure_timeout", schemas.duration, null) : null,
     autoFailback: b.bool("auto_failback", true),
     quorum,
     pingTargets,

@@ -1,6 +1,7 @@
 // Operator commands: checked on the node where they are typed, then applied on every node they reach.
 import { nextGen, setMaintenance, setNodeMaintenance } from "./operator.ts";
 import { addPin } from "./pins.ts";
+import { clearFailures } from "./failures.ts";
 import { eligible } from "./placement.ts";
 import { slotRec } from "./records.ts";
 import { beatNow, emit, type CoreState } from "./state.ts";
@@ -76,6 +77,7 @@ export function applyCommand(s: CoreState, cmd: OperatorCommand, by: string, t: 
       } else if (cmd.node === s.self) setNodeMaintenance(s, cmd.on, by);
       return;
     case "cleanup":
+      clearFailures(s, cmd.resource);
       for (const x of s.slots) {
         if (x.resource !== cmd.resource) continue;
         const rec = slotRec(s, x.id);

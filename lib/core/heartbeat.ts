@@ -5,6 +5,7 @@ import { deadTimeMs, emptyOutput, intervalMs, slotOf, type CoreState } from "./s
 import type { Action, ClusterEvent, HeartbeatBody, Hold, Outgoing, Step } from "./types.ts";
 import { stableSet } from "./view.ts";
 import { operatorWire } from "./operator.ts";
+import { expireFailures, failuresWire } from "./failures.ts";
 
 function buildHeartbeat(s: CoreState, t: number): HeartbeatBody {
   const alive: string[] = [];
@@ -38,8 +39,10 @@ function buildHeartbeat(s: CoreState, t: number): HeartbeatBody {
   };
   // Operator state travels only once an operator has set some: a cluster that never used it sends no more bytes.
   const operator = operatorWire(s, t);
-  if (!s.maintenance && operator === undefined) return hb;
-  return { ...hb, ...(s.maintenance ? { maintenance: true } : {}), ...(operator ? { operator } : {}) };
+  expireFailures(s, t);
+  const failures = s.failures.size > 0 ? failuresWire(s, t) : undefined;
+  if (!s.maintenance && operator === undefined && failures === undefined) return hb;
+  return { ...hb, ...(failures ? { failures } : {}), ...(s.maintenance ? { maintenance: true } : {}), ...(operator ? { operator } : {}) };
 }
 
 /** Ends a call: adds the heartbeat when one is due and hands out what the call produced. */

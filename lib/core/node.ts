@@ -18,6 +18,7 @@ import { buildStatus } from "./status.ts";
 import type { ActionResult, ClusterStatus, OperatorCommand, PeerMessage, Persisted, Step } from "./types.ts";
 import { viewOf } from "./view.ts";
 import { inMaintenance, nextGen, operatorWire, persistedOf, restoreOperator } from "./operator.ts";
+import { failuresWire } from "./failures.ts";
 
 /** Commands that change the cluster-wide operator register (and so carry a generation). */
 const changesRegister = (c: OperatorCommand): boolean => c.op === "move" || c.op === "clear" || (c.op === "maintenance" && c.node === null);
@@ -181,6 +182,7 @@ export class Core {
       configActive: (n) => isConfigActive(s, n),
       maintenance: { cluster: s.op.maintenance, self: s.maintenance },
       pins: operatorWire(s, t)?.pins ?? [],
+      failures: failuresWire(s, t, true),
     });
   }
 }

@@ -6,6 +6,7 @@ import { planShutdownStop } from "./shutdown.ts";
 import { checkMs, emit, intervalMs, slotOf, type CoreState, type Pending } from "./state.ts";
 import type { ActionResult } from "./types.ts";
 import { applyWatchResult, countFailure } from "./watches.ts";
+import { recordFailure } from "./failures.ts";
 
 export function applyResult(s: CoreState, p: Pending, r: ActionResult, t: number): void {
   const a = p.action;
@@ -32,6 +33,7 @@ export function applyResult(s: CoreState, p: Pending, r: ActionResult, t: number
       } else {
         rec.shutdownOrder = undefined;
         rec.notBefore = t + checkMs(s, slot);
+        recordFailure(s, slot, "start", r, t);
         countFailure(s, slot, `start failed: ${r.detail}`, t);
       }
       return;
@@ -42,6 +44,7 @@ export function applyResult(s: CoreState, p: Pending, r: ActionResult, t: number
         else forget(s, a.slot);
       } else {
         rec.notBefore = t + intervalMs(s) * 4;
+        recordFailure(s, slot, "stop", r, t);
         emit(s, { type: "release", node: s.self, slot: a.slot, resource: slot.resource, message: `Stopping ${slot.resource} on ${s.self} failed (${r.detail}): trying again` });
       }
       if (s.orphans.has(a.slot) && !rec.held) s.orphans.delete(a.slot);

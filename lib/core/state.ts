@@ -3,6 +3,7 @@
 import type { Cluster, NodeConfig, ResourceKind } from "../config/model.ts";
 import { newPeerRecord, slotRec, type PeerRecord, type RankedSlot, type SlotRecord } from "./records.ts";
 import type { Action, ClusterEvent, Outgoing, Slot } from "./types.ts";
+import type { FailureRecord } from "./failures.ts";
 
 /** What an action in flight was for, so its result can be applied. */
 export interface Pending {
@@ -82,6 +83,8 @@ export interface CoreState {
   op: { gen: number; maintenance: boolean };
   /** Operator moves by resource. */
   pins: Map<string, Pin>;
+  /** Failed starts, stops and watches here, by "slot action" (failures.ts). */
+  failures: Map<string, FailureRecord>;
   quorum: boolean;
   /** Quorum as last reported in an event (null: never), so each change is logged once. */
   shownQuorum: boolean | null;
@@ -123,6 +126,7 @@ export function newState(cluster: Cluster, self: string, now: number, standby: b
     maintenance: false,
     op: { gen: 0, maintenance: false },
     pins: new Map(),
+    failures: new Map(),
     quorum: false,
     shownQuorum: null,
     pingOk: null,

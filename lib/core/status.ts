@@ -3,7 +3,7 @@ import type { Cluster } from "../config/model.ts";
 import { isAlive, lastHeard, peerState } from "./membership.ts";
 import { eligible, frozenBy, place, type View } from "./placement.ts";
 import type { PeerRecord, SlotRecord } from "./records.ts";
-import type { ClusterStatus, HolderStatus, NodeStatus, PeerState, PinStatus, Slot, SlotStatus } from "./types.ts";
+import type { ClusterStatus, FailureStatus, FailureWire, HolderStatus, NodeStatus, PeerState, PinStatus, Slot, SlotStatus } from "./types.ts";
 
 export interface StatusInput {
   readonly cluster: Cluster;
@@ -22,6 +22,8 @@ export interface StatusInput {
   /** Cluster-wide maintenance, and this node's own. */
   readonly maintenance: { readonly cluster: boolean; readonly self: boolean };
   readonly pins: readonly PinStatus[];
+  /** This node's own failed actions (peers' come from their heartbeats). */
+  readonly failures: readonly FailureWire[];
 }
 
 export function buildStatus(s: StatusInput): ClusterStatus {
@@ -61,6 +63,7 @@ export function buildStatus(s: StatusInput): ClusterStatus {
     slots: s.slots.map((slot) => slotStatus(s, slot)),
     maintenance: { cluster: s.maintenance.cluster, nodes: nodes.filter((n) => n.maintenance).map((n) => n.nodename) },
     pins: s.pins,
+    failures: failureList(s),
   };
 }
 
@@ -91,6 +94,17 @@ function slotStatus(s: StatusInput, slot: Slot): SlotStatus {
     failedOn,
     reason: reasonOf(s, slot, pl.desired, holders, failedOn),
   };
+}
+
+/** Failed actions of this node and of every peer as its last heartbeat said (aged since), newest first. */
+function failureList(s: StatusInput): FailureStatus[] {
+  const out: FailureStatus[] = s.failures.map((f) => ({ node: s.self, ...f }));
+  for (const p of s.peers.values()) {
+    if (!p.hb?.failures) continue;
+    const since = p.lastDirect === null ? 0 : s.now - p.lastDirect;
+    for (const f of p.hb.failures) out.push({ node: p.name, ...f, firstAgeMs: f.firstAgeMs + since, lastAgeMs: f.lastAgeMs + since });
+  }
+  return out.sort((a, b) => a.lastAgeMs - b.lastAgeMs);
 }
 
 function reasonOf(s: StatusInput, slot: Slot, desired: string | null, holders: HolderStatus[], failedOn: string[]): string | null {

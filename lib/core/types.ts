@@ -69,6 +69,8 @@ export interface HeartbeatBody {
   readonly failed: readonly string[];
   /** Milliseconds since the sender started (for status). */
   readonly uptimeMs: number;
+  /** Failed actions on the sender, kept until cleanup or failure_timeout (absent: none). */
+  readonly failures?: readonly FailureWire[];
   /** This node is in node maintenance (absent: no). Peers take nothing over from it, alive or not. */
   readonly maintenance?: boolean;
   /**
@@ -157,6 +159,21 @@ export interface ActionResult {
   readonly ok: boolean;
   /** Short human text (exit code, timed out, ...) kept for status. */
   readonly detail: string;
+  /** The last lines the script printed (at most FAILURE_OUTPUT_LINES), kept with a failure. */
+  readonly output?: readonly string[];
+}
+
+/** A failed start, stop or watch as a node reports it in its heartbeats: ages, not times. */
+export interface FailureWire {
+  readonly slot: string;
+  readonly action: "start" | "stop" | "watch";
+  /** Exit code or timeout, in words (the agent's detail). */
+  readonly detail: string;
+  readonly output: readonly string[];
+  /** Failures of this action in a row or since the last cleanup. */
+  readonly count: number;
+  readonly firstAgeMs: number;
+  readonly lastAgeMs: number;
 }
 
 /** Something that happened, for the log, status and alert scripts. */
@@ -242,4 +259,4 @@ export interface Step {
 }
 
 // The status shape is defined once, as the schema the client parses it with (lib/wire/status.ts).
-export type { ClusterStatus, HolderStatus, NodeStatus, PeerState, PinStatus, SlotStatus } from "../wire/status.ts";
+export type { ClusterStatus, FailureStatus, HolderStatus, NodeStatus, PeerState, PinStatus, SlotStatus } from "../wire/status.ts";

@@ -3,6 +3,7 @@ import { issue } from "./actions.ts";
 import { slotRec } from "./records.ts";
 import { checkMs, emit, type CoreState } from "./state.ts";
 import { inMaintenance } from "./operator.ts";
+import { recordFailure } from "./failures.ts";
 import type { ActionResult, Slot } from "./types.ts";
 
 /** Checks a held slot when its check is due (the first call only schedules it). */
@@ -27,6 +28,7 @@ export function applyWatchResult(s: CoreState, slot: Slot, r: ActionResult, t: n
     }
     return;
   }
+  recordFailure(s, slot, "watch", r, t);
   if (inMaintenance(s)) {
     // Reported, not acted on: no restart, no count towards max_failures, no handover.
     emit(s, { type: "resource_failed", node: s.self, slot: slot.id, resource: slot.resource, message: `${slot.resource} on ${s.self}: watch failed: ${r.detail} (maintenance mode: not acted on)` });

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ApplicationResource, Cluster, FilesystemResource, NodeConfig, Resource, ResourceKind } from "../config/model.ts";
 import type { Action, ActionResult, Slot } from "../core/types.ts";
-import { appendRunLog, describeResult, runShell, type RunResult } from "./runner.ts";
+import { appendRunLog, describeResult, lastLines, runShell, type RunResult } from "./runner.ts";
 import { currentDaemonUser, groupName, primaryGroup, type DaemonUser } from "./passwd.ts";
 import { errorMessage } from "../error.ts";
 
@@ -182,7 +182,7 @@ export class AgentRunner {
     const timeoutMs = this.cluster.server.fenceTimeoutMs;
     const command = wrapForClusterUser(this.cluster, `${script} ${shellQuote(node)}`);
     const r = await this.run(command, timeoutMs, join(this.cluster.server.logDir, FENCE_LOG), true);
-    return { id, ok: r.exitCode === 0 && !r.timedOut, detail: describeResult(r, timeoutMs) };
+    return { id, ok: r.exitCode === 0 && !r.timedOut, detail: describeResult(r, timeoutMs), output: lastLines(r.output, 5) };
   }
 
   private async slotAction(id: number, verb: SlotVerb, slot: Slot): Promise<ActionResult> {
@@ -207,7 +207,7 @@ export class AgentRunner {
     // Watches and probes repeat every few seconds: log them only when they fail.
     const env = { DRCM_RESOURCE: slot.resource, DRCM_ACTION: verb };
     const r = await this.run(command, timeoutMs, logFile, verb === "start" || verb === "stop", env);
-    return { id, ok: r.exitCode === 0 && !r.timedOut, detail: describeResult(r, timeoutMs) };
+    return { id, ok: r.exitCode === 0 && !r.timedOut, detail: describeResult(r, timeoutMs), output: lastLines(r.output, 5) };
   }
 
   /**

@@ -60,6 +60,11 @@ export function describeResult(r: RunResult, timeoutMs: number): string {
   return last === "" ? `exit ${r.exitCode}` : `exit ${r.exitCode}: ${last}`;
 }
 
+/** The last `n` non-empty lines of a script's output (kept with a failed action). */
+export function lastLines(output: string, n: number): string[] {
+  return output.split("\n").map((l) => l.trimEnd()).filter((l) => l.trim() !== "").slice(-n);
+}
+
 export function lastLine(output: string): string {
   const lines = output.split("\n").map((l) => l.trim()).filter((l) => l !== "");
   const last = lines[lines.length - 1] ?? "";

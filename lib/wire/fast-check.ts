@@ -28,6 +28,17 @@ function holds(v: unknown): boolean {
   return true;
 }
 
+function failures(v: unknown): boolean {
+  if (!Array.isArray(v) || v.length > 64) return false;
+  for (const f of v) {
+    if (!isObj(f) || !isName(f.slot) || (f.action !== "start" && f.action !== "stop" && f.action !== "watch")) return false;
+    if (typeof f.detail !== "string" || f.detail.length > 1024 || !isCount(f.count) || !isNonNeg(f.firstAgeMs) || !isNonNeg(f.lastAgeMs)) return false;
+    if (!Array.isArray(f.output) || f.output.length > 16) return false;
+    for (const l of f.output) if (typeof l !== "string" || l.length > 1024) return false;
+  }
+  return true;
+}
+
 function operator(v: unknown): boolean {
   if (!isObj(v) || !isCount(v.gen) || !isBool(v.maintenance) || !Array.isArray(v.pins) || v.pins.length > 4096) return false;
   for (const p of v.pins) {
@@ -60,6 +71,19 @@ export function cleanHeartbeatEnvelope(v: unknown): { from: string; inc: number;
     holds: b.holds.map((h) => ({ slot: h.slot, role: h.role, claim: h.claim, heldMs: h.heldMs })),
     failed: b.failed,
     uptimeMs: b.uptimeMs,
+    ...(b.failures !== undefined
+      ? {
+          failures: b.failures.map((f) => ({
+            slot: f.slot,
+            action: f.action,
+            detail: f.detail,
+            output: f.output,
+            count: f.count,
+            firstAgeMs: f.firstAgeMs,
+            lastAgeMs: f.lastAgeMs,
+          })),
+        }
+      : {}),
     ...(b.maintenance !== undefined ? { maintenance: b.maintenance } : {}),
     ...(b.operator !== undefined
       ? {
@@ -88,6 +112,7 @@ export function isHeartbeatEnvelope(v: unknown): boolean {
     for (const x of b.heard) if (!isNonNeg(x)) return false;
   }
   if (b.maintenance !== undefined && !isBool(b.maintenance)) return false;
+  if (b.failures !== undefined && !failures(b.failures)) return false;
   if (b.operator !== undefined && !operator(b.operator)) return false;
   return isNonNeg(b.uptimeMs);
 }

@@ -31,6 +31,20 @@ const heartbeatSchema = z.object({
   holds: z.array(hold).max(4096),
   failed: z.array(name).max(4096),
   uptimeMs: z.number().min(0),
+  failures: z
+    .array(
+      z.object({
+        slot: name,
+        action: z.enum(["start", "stop", "watch"]),
+        detail: z.string().max(1024),
+        output: z.array(z.string().max(1024)).max(16),
+        count: count,
+        firstAgeMs: z.number().min(0),
+        lastAgeMs: z.number().min(0),
+      }),
+    )
+    .max(64)
+    .optional(),
   maintenance: z.boolean().optional(),
   operator: z
     .object({

@@ -68,6 +68,20 @@ export const slotStatusShape = {
 const slotStatusSchema = z.object(slotStatusShape).readonly();
 export type SlotStatus = z.infer<typeof slotStatusSchema>;
 
+/** A failed start, stop or watch on `node`, until cleanup or failure_timeout. */
+export const failureStatusShape = {
+  node: z.string(),
+  slot: z.string(),
+  action: z.enum(["start", "stop", "watch"]),
+  detail: z.string(),
+  output: z.array(z.string()).readonly(),
+  count: z.number(),
+  firstAgeMs: z.number(),
+  lastAgeMs: z.number(),
+};
+const failureStatusSchema = z.object(failureStatusShape).readonly();
+export type FailureStatus = z.infer<typeof failureStatusSchema>;
+
 /** An operator move in force: resource pinned to node, made ageMs ago, ending in leftMs (null: until cleared). */
 export const pinStatusShape = { resource: z.string(), node: z.string(), ageMs: z.number(), leftMs: z.number().nullable() };
 const pinStatusSchema = z.object(pinStatusShape).readonly();
@@ -90,6 +104,8 @@ export const clusterStatusSchema = z
     slots: z.array(slotStatusSchema).readonly(),
     maintenance: z.object(maintenanceStatusShape).readonly(),
     pins: z.array(pinStatusSchema).readonly(),
+    /** Failed actions of every node, newest first. */
+    failures: z.array(failureStatusSchema).readonly(),
   })
   .readonly();
 export type ClusterStatus = z.infer<typeof clusterStatusSchema>;

@@ -168,3 +168,40 @@ describe("moves", () => {
     }
   });
 });
+
+describe("failure history", () => {
+  const name = "NodeDriver keeps failed watches with their count until cleanup, and every node shows them";
+  test(name, () => {
+    for (const seed of seeds(5, 3700)) {
+      const w = world({ file: FILE, test: name, nodes: 3, seed });
+      w.startAll();
+      w.run(w.checker.bounds.failbackMs + 1500);
+      w.failWatch("cmnode1", "service:svc1");
+      w.run(w.now + 6000); // checks every second: max_failures (3) and the handover
+      for (const h of w.hosts) {
+        const f = h.core!.status(w.now).failures.filter((x) => x.slot === "service:svc1@cmnode1" && x.action === "watch");
+        expect(f.map((x) => x.node)).toEqual(["cmnode1"]);
+        expect(f[0]!.count).toBeGreaterThanOrEqual(3);
+        expect(f[0]!.detail).toBe("exit 1");
+      }
+      w.failWatch("cmnode1", "service:svc1", false);
+      w.command("cmnode3", { op: "cleanup", resource: "service:svc1" });
+      w.run(w.now + 500);
+      for (const h of w.hosts) expect(h.core!.status(w.now).failures).toEqual([]);
+      account(w);
+    }
+  });
+
+  test("NodeDriver forgets a failed action after failure_timeout", () => {
+    const w = world({ file: FILE, test: "failure_timeout", nodes: 2, seed: 3800, server: { failureTimeoutMs: 3000 } });
+    w.startAll();
+    w.run(w.checker.bounds.failbackMs + 1500);
+    w.failWatch("cmnode1", "service:svc1");
+    w.run(w.now + 1500);
+    w.failWatch("cmnode1", "service:svc1", false);
+    expect(w.host("cmnode2").core!.status(w.now).failures.length).toBe(1);
+    w.run(w.now + 4000);
+    expect(w.host("cmnode2").core!.status(w.now).failures).toEqual([]);
+    expect(w.host("cmnode1").core!.status(w.now).failures).toEqual([]);
+  });
+});

@@ -43,6 +43,7 @@ export function serverConfig(nodes: number, over: Partial<ServerConfig> = {}): S
     keepAliveIntervalMs: 50,
     deadTimeMs: 800,
     failbackDelayMs: 5000,
+    failureTimeoutMs: null,
     autoFailback: true,
     quorum: nodes >= 3 ? "majority" : "none",
     pingTargets: [],

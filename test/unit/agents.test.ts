@@ -233,7 +233,7 @@ describe("AgentRunner.perform()", () => {
 
   test("perform() reports a failing agent with its last output line", async () => {
     const r = await runner({}, { REC_EXIT: "1" }).perform({ id: 2, type: "stop", slot: "service:web@cmnode1", reason: "t" }, slotOf(svc));
-    expect(r).toEqual({ id: 2, ok: false, detail: "exit 1: rec httpd stop" });
+    expect(r).toEqual({ id: 2, ok: false, detail: "exit 1: rec httpd stop", output: ["rec httpd stop"] });
     expect(readFileSync(join(logDir, "service_resource.log"), "utf8")).toContain(": exit 1: rec httpd stop");
   });
 
@@ -257,7 +257,7 @@ describe("AgentRunner.perform()", () => {
     const slow: ServiceResource = { ...svc, script: "sleep 5; true" };
     const agents = new AgentRunner(testCluster([slow], { logDir, actionTimeoutMs: { crontab: 1, ipaddr: 1, service: 200, application: 1, filesystem: 1 } }, dir), testNode());
     const r = await agents.perform({ id: 6, type: "start", slot: "service:web@cmnode1", reason: "t" }, slotOf(slow));
-    expect(r).toEqual({ id: 6, ok: false, detail: expect.stringMatching(/^timed out after 200 ms, killed after \d+ ms \(SIGTERM\)$/) });
+    expect(r).toEqual({ id: 6, ok: false, detail: expect.stringMatching(/^timed out after 200 ms, killed after \d+ ms \(SIGTERM\)$/), output: [] });
   });
 
   test("perform() probes a filesystem from the mounts table without running its agent", async () => {

@@ -119,3 +119,14 @@ describe("renderCmStat() operator state", () => {
     expect(text).toContain("Cluster has 2 failed over resources"); // the crontab and the application still are
   });
 });
+
+describe("renderCmStat() failed actions", () => {
+  test("renderCmStat() lists every node's failed actions with count, times and output; health names the first", async () => {
+    const { evaluateHealth } = await import("../../lib/client/health.ts");
+    const failures = [{ node: "cmnode2", slot: "service:web@cmnode2", action: "watch" as const, detail: "exit 3", output: ["httpd is dead"], count: 3, firstAgeMs: 30_000, lastAgeMs: 10_000 }];
+    const text = renderCmStat({ ...SCENARIOS.healthy, failures }, CLUSTER, { now: NOW, stamp: utcStamp });
+    expect(text).toContain(`  service:web@cmnode2 on cmnode2: watch failed 3 times, last exit 3 at ${utcStamp(NOW - 10_000)} (first ${utcStamp(NOW - 30_000)})\n      httpd is dead\n`);
+    expect(renderCmStat(SCENARIOS.healthy, CLUSTER, { now: NOW, stamp: utcStamp })).not.toContain("Failed Actions");
+    expect(evaluateHealth({ ...SCENARIOS.healthy, failures }).problems).toContain("failed action: watch service:web@cmnode2 on cmnode2 exit 3");
+  });
+});
