@@ -1,8 +1,10 @@
 // Table tests of the cause place() returns for each rule, and of its one rendering, describeCause().
 import { describe, expect, test } from "bun:test";
 import { causeCode, describeCause, type Cause } from "../../lib/core/cause.ts";
+import { Core } from "../../lib/core/node.ts";
 import { place, type NodeView, type View } from "../../lib/core/placement.ts";
-import type { Slot } from "../../lib/core/types.ts";
+import type { Action, ClusterEvent, HeartbeatBody, Slot, Step } from "../../lib/core/types.ts";
+import { makeCluster } from "../sim/topology.ts";
 
 const vip: Slot = { id: "ipaddr:vip@n1", resource: "ipaddr:vip", kind: "ipaddr", nickname: "vip", owner: "n1", candidates: ["n1", "n2", "n3"], exclusive: true };
 const svc: Slot = { ...vip, id: "service:web@n1", resource: "service:web", kind: "service", nickname: "web", exclusive: false };
@@ -143,5 +145,70 @@ describe("describeCause()", () => {
 
   test("causeCode() is the kind", () => {
     expect(causeCode({ kind: "moved", node: "n3" })).toBe("moved");
+  });
+});
+
+describe("Core.status() cause", () => {
+  const hb = (over: Partial<HeartbeatBody> = {}): HeartbeatBody => ({
+    kind: "heartbeat",
+    config: "f".repeat(64),
+    active: true,
+    standby: false,
+    ready: true,
+    leaving: false,
+    quorum: true,
+    pingOk: null,
+    alive: [],
+    stable: [],
+    holds: [],
+    failed: [],
+    uptimeMs: 1000,
+    ...over,
+  });
+
+  test("status() carries the cause of a takeover, its text as reason, and where the slot would go next", () => {
+    const cluster = makeCluster({ nodes: 3 });
+    const core = new Core(cluster, "cmnode2", { now: 0 });
+    for (const a of core.tick(0).actions) core.onResult({ id: a.id, ok: false, detail: "absent" }, 1);
+    const vip = "ipaddr:vip1@cmnode1";
+    const starts: Extract<Action, { slot: string }>[] = [];
+    const events: ClusterEvent[] = [];
+    const answer = (step: Step, t: number): void => {
+      events.push(...step.events);
+      for (const a of step.actions) {
+        if (a.type === "start" && a.slot === vip) starts.push(a);
+        answer(core.onResult({ id: a.id, ok: a.type !== "probe", detail: "exit 0" }, t), t);
+      }
+    };
+    const holds = [{ slot: vip, role: "primary" as const, claim: 1, heldMs: 10 }];
+    for (let t = 2; t <= 1000; t += 50) {
+      answer(core.onMessage({ from: "cmnode1", incarnation: 1, body: hb({ holds }) }, t), t);
+      answer(core.onMessage({ from: "cmnode3", incarnation: 1, body: hb() }, t), t);
+      answer(core.tick(t), t);
+    }
+    const before = core.status(1000).slots.find((s) => s.slot === vip)!;
+    expect(before.cause).toEqual({ kind: "primary", node: "cmnode1" });
+    expect(before.reason).toBeNull();
+    expect(before.next).toMatchObject({ ifDown: "cmnode1", node: "cmnode2" });
+    // cmnode1 goes silent after its beat at 952; cmnode3 keeps beating
+    for (let t = 1050; t <= 2000; t += 50) {
+      answer(core.onMessage({ from: "cmnode3", incarnation: 1, body: hb() }, t), t);
+      answer(core.tick(t), t);
+    }
+    expect(starts).toHaveLength(1);
+    const start = starts[0]!;
+    expect(start.cause).toMatchObject({ kind: "owner-down", owner: { node: "cmnode1", why: "dead" }, node: "cmnode2" });
+    expect(start.reason).toBe(describeCause(start.cause!));
+    const took = events.find((e) => e.type === "takeover" && e.slot === vip)!;
+    expect(took.cause).toEqual(start.cause);
+    expect(took.message).toMatch(/^Node cmnode2 is taking over ipaddr:vip1 from cmnode1 \(its primary cmnode1 is dead, no heartbeat for \d+ ms; cmnode2 is the first live backup\)$/);
+    const after = core.status(2100).slots.find((s) => s.slot === vip)!;
+    expect(after.cause).toEqual({ kind: "owner-down", owner: { node: "cmnode1", why: "dead", silentMs: 2100 - 952 }, node: "cmnode2", holds: true, skipped: [] });
+    expect(after.reason).toBe("its primary cmnode1 is dead, no heartbeat for 1148 ms; cmnode2 holds it");
+    expect(after.next).toEqual({
+      ifDown: "cmnode2",
+      node: "cmnode3",
+      cause: { kind: "owner-down", owner: { node: "cmnode1", why: "dead", silentMs: 1148 }, node: "cmnode3", holds: false, skipped: [{ node: "cmnode2", why: "assumed-dead" }] },
+    });
   });
 });
