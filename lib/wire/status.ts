@@ -86,11 +86,7 @@ export const slotStatusShape = {
   failCount: z.number(),
   /** Nodes that gave up on this slot after max_failures. */
   failedOn: z.array(z.string()).readonly(),
-  /**
-   * Why the slot is not running where it should, or null when it is:
-   * "no eligible live node", "failed too often", "no quorum", "standby", "inactive" (several joined by ", "),
-   * "waiting for failback", "starting".
-   */
+  /** describeCause(cause), or null when it runs on its primary and nothing is pending. */
   reason: z.string().nullable(),
   /** Added for explain: why it is where it is (lib/core/cause.ts); `reason` is its text. Absent from older nodes. */
   cause: causeSchema.optional(),
