@@ -23,6 +23,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   { name: "rstats", args: ["node"], required: 0, usage: "rstats [NODE]", summary: "raw resource list of every node (or NODE)", operator: false },
   { name: "ping", args: ["node"], required: 0, usage: "ping [NODE]", summary: "reach every node (or NODE, -cN times) over the control channel", operator: false },
   { name: "printcfg", args: [], required: 0, usage: "printcfg", summary: "dump the local config file", operator: false },
+  { name: "explain", args: ["nick"], required: 1, usage: "explain NICK", summary: "where resource NICK runs, why, and where it would go next", operator: false },
   { name: "standby", args: ["node"], required: 1, usage: "standby NODE", summary: "NODE keeps running but gives up and takes no resources", operator: true },
   { name: "unstandby", args: ["node"], required: 1, usage: "unstandby NODE", summary: "end standby of NODE", operator: true },
   {
@@ -102,6 +103,9 @@ export function nonInteractiveHelp(program = "drcm"): string {
     "",
     "Cluster status as JSON (schema drcm.status/1):",
     `${c}status --json`,
+    "",
+    "Where a resource runs, why, and where it would go next:",
+    `${c}"explain NICKNAME"`,
     "",
     "Monitoring plugin check (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN):",
     `${c}health`,

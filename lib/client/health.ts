@@ -9,7 +9,7 @@
 
 import type { ClusterStatus } from "../core/types.ts";
 import { age } from "./stamp.ts";
-import { summarize } from "./view.ts";
+import { causeText, summarize } from "./view.ts";
 
 export const OK = 0;
 export const WARNING = 1;
@@ -35,7 +35,8 @@ export function evaluateHealth(status: ClusterStatus, rejected: Readonly<Record<
   const warning: string[] = [];
 
   for (const r of sum.resourcesDown) {
-    const reason = sum.slots.find((s) => s.slot.resource === r)?.slot.reason;
+    const down = sum.slots.find((s) => s.slot.resource === r)?.slot;
+    const reason = down === undefined ? null : causeText(down);
     critical.push(`${r} not running${reason ? ` (${reason})` : ""}`);
   }
   for (const d of sum.duplicates) critical.push(`${d.slot.slot} held by ${d.holders.map((h) => h.node).join(" and ")}`);
@@ -51,7 +52,8 @@ export function evaluateHealth(status: ClusterStatus, rejected: Readonly<Record<
   const downResources = new Set(sum.resourcesDown);
   for (const v of sum.slots) {
     const s = v.slot;
-    if (v.holders.length === 0 && !downResources.has(s.resource)) warning.push(`${s.slot} not running${s.reason ? ` (${s.reason})` : ""}`);
+    const why = causeText(s);
+    if (v.holders.length === 0 && !downResources.has(s.resource)) warning.push(`${s.slot} not running${why ? ` (${why})` : ""}`);
     // Where the operator put it is no failover.
     if (!sum.moved.includes(v) && v.holders.some((h) => h.role === "backup")) warning.push(`${s.slot} failed over to ${v.holders.map((h) => h.node).join(",")}`);
     if (s.failedOn.length > 0) warning.push(`${s.slot} failed on ${s.failedOn.join(",")}`);

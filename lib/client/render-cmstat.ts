@@ -9,7 +9,7 @@ import type { ClusterStatus, HolderStatus, NodeStatus } from "../core/types.ts";
 import { findResource, resourceDetail } from "./details.ts";
 import { PLAIN, type Paint } from "./paint.ts";
 import { age, localStamp, type Stamp } from "./stamp.ts";
-import { loadedOfKind, summarize, type Summary } from "./view.ts";
+import { causeIsPending, causeText, loadedOfKind, summarize, type Summary } from "./view.ts";
 import { evaluateHealth, OK, WARNING } from "./health.ts";
 
 /** 1.x prints resources by type in this order (not the start order). */
@@ -257,10 +257,15 @@ function resourceDetailBlock(status: ClusterStatus, sum: Summary, p: Paint, now:
     rows.push([s.slot, held, watch, fails]);
     const n: string[] = [];
     const pin = status.pins.find((x) => x.resource === s.resource);
-    if (v.holders.length === 0) n.push(p.bad(`     not running: ${s.reason ?? "no holder"}`));
+    const why = causeText(s);
+    if (v.holders.length === 0) n.push(p.bad(`     not running: ${why ?? "no holder"}`));
     else if (pin !== undefined && sum.moved.includes(v))
       n.push(`     moved by operator to ${pin.node} (since ${stamp(now - pin.ageMs)}, ${pin.leftMs === null ? "until cleared" : `until ${stamp(now + pin.leftMs)}`})`);
-    else if (s.reason !== null) n.push(p.warn(`     pending: ${s.reason}`));
+    else if (why !== null) {
+      // An older node's reason only ever said what is pending; a cause may also say why it runs where it does.
+      const pending = s.cause === undefined || causeIsPending(s) || !v.holders.some((h) => h.node === s.desired);
+      n.push(pending ? p.warn(`     pending: ${why}`) : `     why: ${why}`);
+    }
     if (v.holders.length > 1 && sum.duplicates.includes(v)) n.push(p.bad(`     DUPLICATE: held by ${v.holders.map((h) => h.node).join(" and ")}`));
     if (n.length > 0) notes.set(i, n);
   });

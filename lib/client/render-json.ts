@@ -4,7 +4,7 @@
 
 import { z } from "zod";
 import type { ClusterStatus } from "../core/types.ts";
-import { failureStatusShape, holderStatusShape, lastWatchShape, nodeStatusShape, quorumStatusShape, slotStatusShape } from "../wire/status.ts";
+import { causeSchema, failureStatusShape, holderStatusShape, lastWatchShape, nextShape, nodeStatusShape, quorumStatusShape, slotStatusShape } from "../wire/status.ts";
 import { evaluateHealth } from "./health.ts";
 import { nodeIsUp } from "./view.ts";
 
@@ -39,6 +39,9 @@ export const statusJsonSchema = z.strictObject({
       holders: z.array(z.strictObject({ ...holderStatusShape, claim: count, heldMs: ms, since: z.iso.datetime() })),
       lastWatch: z.strictObject({ ...lastWatchShape, ageMs: ms }).nullable(),
       failCount: count,
+      /** null only from a node older than the field. */
+      cause: causeSchema.nullable(),
+      next: z.strictObject(nextShape).nullable(),
     }),
   ),
 });
@@ -104,6 +107,8 @@ export function statusToJson(status: ClusterStatus, info: ServingInfo, now: numb
         failCount: s.failCount,
         failedOn: [...s.failedOn],
         reason: s.reason,
+        cause: s.cause ?? null,
+        next: s.next ?? null,
       };
     }),
   };

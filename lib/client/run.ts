@@ -7,6 +7,7 @@ import { parseDurationMs } from "../config/values.ts";
 import type { Cluster, NodeConfig, ResourceId } from "../config/model.ts";
 import type { ClusterStatus, OperatorCommand } from "../core/types.ts";
 import { parseCommand, nonInteractiveHelp, consoleHelp, type CommandSpec } from "./commands.ts";
+import { renderExplain, slotsNamed } from "./explain.ts";
 import { evaluateHealth, healthFailure, CRITICAL, UNKNOWN } from "./health.ts";
 import type { Paint } from "./paint.ts";
 import { renderPrintcfg } from "./printcfg.ts";
@@ -109,6 +110,8 @@ export async function runCommand(ctx: ClientContext, words: readonly string[], o
       return rstats(ctx, arg0 ?? node);
     case "ping":
       return ping(ctx, arg0 ?? node, count);
+    case "explain":
+      return explain(ctx, arg0!);
     default:
       return operator(ctx, p.spec, p.args);
   }
@@ -195,6 +198,23 @@ async function health(ctx: ClientContext): Promise<number> {
       : healthFailure(CRITICAL, failures.length > 0 ? failures.join("; ") : "no cluster node answered");
   ctx.out(`${h.line}\n`);
   return h.code;
+}
+
+async function explain(ctx: ClientContext, word: string): Promise<number> {
+  const { answer, failures } = await askStatus(ctx);
+  noteFallback(ctx, answer, failures);
+  if (answer === null) {
+    ctx.err("drcm: ERROR - No cluster node answered: cannot explain\n");
+    return EXIT_FAILED;
+  }
+  const slots = slotsNamed(answer.status, word);
+  if (slots.length === 0) {
+    const known = [...new Set(answer.status.slots.map((s) => s.nickname))].join(", ");
+    ctx.err(`drcm: ERROR - No resource with nickname "${word}": known nicknames are ${known}\n`);
+    return EXIT_FAILED;
+  }
+  ctx.out(renderExplain(answer.status, slots, { now: ctx.now(), stamp: ctx.stamp, deadTimeMs: ctx.cluster.server.deadTimeMs }));
+  return 0;
 }
 
 async function rstats(ctx: ClientContext, selector: string | null): Promise<number> {

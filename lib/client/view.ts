@@ -4,6 +4,7 @@
 
 import type { ClusterStatus, HolderStatus, NodeStatus, SlotStatus } from "../core/types.ts";
 import { EXCLUSIVE_KINDS, type ResourceKind } from "../config/model.ts";
+import { describeCause } from "../core/cause.ts";
 
 /**
  * 1.x called a node Up when it answered. A peer we still hear from (even suspect, standby or with
@@ -74,4 +75,20 @@ export function loadedOfKind(sum: Summary, kind: ResourceKind): number {
   const ofKind = sum.slots.filter((s) => s.slot.kind === kind);
   if (EXCLUSIVE_KINDS.has(kind)) return ofKind.reduce((n, s) => n + s.holders.length, 0);
   return new Set(ofKind.filter((s) => s.holders.length > 0).map((s) => s.slot.resource)).size;
+}
+
+/**
+ * Why a slot is where it is, in words: the node's cause rendered by describeCause() (an older node sends
+ * only the text, `reason`). null when it is on its primary and fine.
+ */
+export function causeText(s: SlotStatus): string | null {
+  if (s.cause === undefined) return s.reason;
+  if (s.reason === null) return null;
+  return describeCause(s.cause);
+}
+
+/** The cause says why the slot waits for something (a start, a failback, a fence, a duplicate to end), not why it runs where it does. */
+export function causeIsPending(s: SlotStatus): boolean {
+  const k = s.cause?.kind;
+  return k === "failback" || k === "waiting-start" || k === "leftover-wait" || k === "fenced-pending" || k === "outclaimed";
 }

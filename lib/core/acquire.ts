@@ -1,14 +1,14 @@
 // The acquire step: a slot placement wants here is started (or, when already held, claimed, re-announced
 // or checked), by the rules of packaging/doc/failover.md: make-before-break except for crontabs, earlier
 // kinds first, dead holders fenced first when fence_script is set.
-import { issue } from "./actions.ts";
+import { causedReason, issue } from "./actions.ts";
+import type { Cause } from "./cause.ts";
 import { noteDuplicates } from "./duplicates.ts";
 import { fenceGate } from "./fencing.ts";
 import { startBlocked } from "./kind-order.ts";
-import { lastHeard, peerState } from "./membership.ts";
 import type { View } from "./placement.ts";
 import type { SlotRecord } from "./records.ts";
-import { deadTimeMs, isConfigActive, type CoreState } from "./state.ts";
+import { deadTimeMs, type CoreState } from "./state.ts";
 import { leftoverWaits, notOurs, targetOf } from "./target.ts";
 import type { Slot } from "./types.ts";
 import { maybeWatch } from "./watches.ts";
@@ -26,8 +26,8 @@ export function acquireStep(s: CoreState, slot: Slot, rec: SlotRecord, view: Vie
     return;
   }
   rec.waitingSince = undefined;
-  if (!held) startHere(s, slot, rec, view, t);
-  else if (held.claim === 0) claimLeftover(s, slot, rec, view, t);
+  if (!held) startHere(s, slot, rec, view, t, target.cause);
+  else if (held.claim === 0) claimLeftover(s, slot, rec, view, t, target.cause);
   else if (rec.reannounce && !otherHolder(s, slot, view, false)) {
     rec.reannounce = false;
     issue(s, slot, "start", "duplicate resolved, announcing again", t);
@@ -35,7 +35,7 @@ export function acquireStep(s: CoreState, slot: Slot, rec: SlotRecord, view: Vie
 }
 
 /** Starts a slot this node does not hold yet, once nothing in its way is left. */
-function startHere(s: CoreState, slot: Slot, rec: SlotRecord, view: View, t: number): void {
+function startHere(s: CoreState, slot: Slot, rec: SlotRecord, view: View, t: number, cause: Cause): void {
   if (rec.notBefore > t) return; // a failed start or stop is not retried at once
   // Crontabs move break-before-make: the old holder removes it before it starts here.
   if (slot.kind === "crontab" && otherHolder(s, slot, view, true)) return;
@@ -46,17 +46,18 @@ function startHere(s: CoreState, slot: Slot, rec: SlotRecord, view: View, t: num
   rec.plannedOverlap = others.length > 0 ? new Set(others) : undefined;
   // Where it moves from: who holds it now, else the last peer seen holding it, else (on a backup) its owner.
   const from = movedFrom(slot, view, others, rec.lastElsewhere ?? (slot.owner === s.self ? undefined : slot.owner));
-  issue(s, slot, "start", startReason(s, slot, view, t, from), t, false, from);
+  issue(s, slot, "start", causedReason(cause), t, false, from, cause);
 }
 
 /**
  * A leftover found by the start-up probe: take a real claim (and re-announce an IP). It is a move (a
  * failback on the owner) when another node holds it meanwhile.
  */
-function claimLeftover(s: CoreState, slot: Slot, rec: SlotRecord, view: View, t: number): void {
+function claimLeftover(s: CoreState, slot: Slot, rec: SlotRecord, view: View, t: number, cause: Cause): void {
   if (!fenceGate(s, slot, view, t)) return;
   // The other holder may have released already (it saw this node's leftover): the last one seen counts.
-  issue(s, slot, "start", "found running at start-up, taking a claim", t, false, movedFrom(slot, view, holdersElsewhere(s, slot, view), rec.lastElsewhere));
+  const from = movedFrom(slot, view, holdersElsewhere(s, slot, view), rec.lastElsewhere);
+  issue(s, slot, "start", causedReason(cause, "found running at start-up, taking a claim"), t, false, from, cause);
 }
 
 /** Other live nodes that say they hold the slot, highest claim first. */
@@ -84,18 +85,4 @@ function otherHolder(s: CoreState, slot: Slot, view: View, includeLeaving: boole
     }
   }
   return false;
-}
-
-/**
- * Why this node starts the slot: the words of its takeover, failback or acquire event. On the owner a
- * start from another node is a failback, even after a break-before-make release (crontabs).
- */
-function startReason(s: CoreState, slot: Slot, view: View, t: number, from: string | undefined): string {
-  if (slot.owner === s.self) return from !== undefined ? `failback from ${from}` : "primary";
-  if (s.pins.get(slot.resource)?.node === s.self) return "moved by operator";
-  const owner = s.peers.get(slot.owner);
-  if (!owner) return `node ${slot.owner} is dead`;
-  if (view.nodes.get(slot.owner)?.failed.has(slot.id)) return `it failed too often on ${slot.owner}`;
-  if (lastHeard(owner) === null) return `node ${slot.owner} has not been heard since this node started`;
-  return `node ${slot.owner} is ${peerState(owner, t, deadTimeMs(s), isConfigActive(s, slot.owner))}`;
 }

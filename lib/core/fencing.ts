@@ -4,19 +4,29 @@ import type { PeerRecord } from "./records.ts";
 import { deadTimeMs, emit, type CoreState, type Pending } from "./state.ts";
 import type { Action, ActionResult, Slot } from "./types.ts";
 
-/** True when the slot may be started now; otherwise fences the dead peers in the way (fence_script configured). */
-export function fenceGate(s: CoreState, slot: Slot, view: View, t: number): boolean {
-  if (!s.cluster.server.fenceScript || !slot.exclusive) return true;
+/**
+ * The dead peers to fence before `self` may start the slot (fence_script configured, exclusive slots only):
+ * its owner and any holder, unless alive, stopped gracefully or fenced already. Status names them too.
+ */
+export function fencesNeeded(fenceScript: boolean, self: string, peers: ReadonlyMap<string, PeerRecord>, slot: Slot, view: View): Map<string, PeerRecord> {
   const needed = new Map<string, PeerRecord>();
+  if (!fenceScript || !slot.exclusive) return needed;
   const consider = (name: string) => {
-    const p = s.peers.get(name);
-    if (name === s.self || !p || p.fenced) return;
+    const p = peers.get(name);
+    if (name === self || !p || p.fenced) return;
     if (view.nodes.get(name)?.alive) return;
     if (p.hb?.leaving) return; // a graceful stop released its exclusive resources
     needed.set(name, p);
   };
   consider(slot.owner);
   for (const [name, n] of view.nodes) if (n.holds.has(slot.id)) consider(name);
+  return needed;
+}
+
+/** True when the slot may be started now; otherwise fences the dead peers in the way (fence_script configured). */
+export function fenceGate(s: CoreState, slot: Slot, view: View, t: number): boolean {
+  if (!s.cluster.server.fenceScript || !slot.exclusive) return true;
+  const needed = fencesNeeded(true, s.self, s.peers, slot, view);
   for (const [node, p] of needed) {
     if (p.fencing || p.fenceRetryAt > t) continue;
     const action: Action = { id: s.nextActionId++, type: "fence", node, reason: `before taking over ${slot.resource}` };

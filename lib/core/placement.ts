@@ -1,5 +1,6 @@
 // Placement: (slot, view) -> who should hold it. Pure: every node computes the same answer from the
 // same view, so there is no first-come-first-served race between backups.
+import type { Blocker, Cause } from "./cause.ts";
 import type { Slot } from "./types.ts";
 
 /** What placement needs to know about one node (self included), as this node sees it. */
@@ -25,6 +26,12 @@ export interface NodeView {
   readonly stable: ReadonlySet<string>;
   /** Slots that node holds -> claim. */
   readonly holds: ReadonlyMap<string, number>;
+  /** For causes only (placement never reads it): ms since it was last heard; null: never; absent: not known. */
+  readonly silentMs?: number | null;
+  /** For causes only: ms it has been alive and ready without a break, as this node sees it; null or absent: not known. */
+  readonly upMs?: number | null;
+  /** Dead only in a "where would it go next" question (status `next`), not really: its blocker says so. */
+  readonly assumedDead?: boolean;
 }
 
 export interface View {
@@ -32,6 +39,11 @@ export interface View {
   readonly autoFailback: boolean;
   /** Operator `move` pins: resource id -> node. */
   readonly pins: ReadonlyMap<string, string>;
+  /** The node whose view this is (for the no-quorum and ping-lost causes); absent in hand-made views. */
+  readonly self?: string;
+  /** failback_delay and max_failures, for the facts of a cause only. */
+  readonly failbackDelayMs?: number;
+  readonly maxFailures?: number;
 }
 
 export interface Placement {
@@ -41,6 +53,8 @@ export interface Placement {
   readonly current: string | null;
   /** The desired node is not ready yet: nobody starts the slot until it is. */
   readonly waitingForStart: boolean;
+  /** Why: the rule that decided `desired`, with its facts. */
+  readonly cause: Cause;
 }
 
 /** Quorum and the ping tie-breaker together: a node without them takes over nothing. */
@@ -88,20 +102,74 @@ export function currentHolder(slot: Slot, view: View): string | null {
 
 export function place(slot: Slot, view: View): Placement {
   const current = currentHolder(slot, view);
+  const at = (desired: string | null, cause: Cause, waitingForStart = false): Placement => ({ desired, current, waitingForStart, cause });
   const pin = view.pins.get(slot.resource);
-  if (pin !== undefined && eligible(slot, pin, view)) return { desired: pin, current, waitingForStart: false };
+  if (pin !== undefined && eligible(slot, pin, view)) return at(pin, { kind: "moved", node: pin });
+  const owner = slot.owner;
   // A leftover found at start-up (claim 0) elsewhere waits for a starting owner, which may have found it
   // running too and then keeps it: nodes started together must not hand an owner's slot to a backup.
-  if (current !== null && current !== slot.owner && view.nodes.get(current)?.holds.get(slot.id) === 0 && starting(slot, slot.owner, view))
-    return { desired: slot.owner, current, waitingForStart: true };
+  if (current !== null && current !== owner && view.nodes.get(current)?.holds.get(slot.id) === 0 && starting(slot, owner, view))
+    return at(owner, { kind: "leftover-wait", owner, holder: current }, true);
   if (current !== null) {
-    if (current !== slot.owner && view.autoFailback && eligible(slot, slot.owner, view) && view.nodes.get(current)?.stable.has(slot.owner))
-      return { desired: slot.owner, current, waitingForStart: false };
-    return { desired: current, current, waitingForStart: false };
+    if (current === owner) return at(current, { kind: "primary", node: owner });
+    if (!eligible(slot, owner, view)) return at(current, { kind: "owner-down", owner: blocker(slot, owner, view), node: current, holds: true, skipped: [] });
+    if (!view.autoFailback) return at(current, { kind: "kept", owner, node: current });
+    if (view.nodes.get(current)?.stable.has(owner)) return at(owner, { kind: "failback", owner, from: current });
+    return at(current, failbackDelay(owner, current, view));
   }
+  const skipped: Blocker[] = [];
   for (const c of slot.candidates) {
-    if (eligible(slot, c, view)) return { desired: c, current, waitingForStart: false };
-    if (starting(slot, c, view)) return { desired: c, current, waitingForStart: true };
+    if (eligible(slot, c, view))
+      return at(c, c === owner ? { kind: "primary", node: c } : { kind: "owner-down", owner: skipped[0]!, node: c, holds: false, skipped: skipped.slice(1) });
+    if (starting(slot, c, view)) return at(c, { kind: "waiting-start", node: c }, true);
+    skipped.push(blocker(slot, c, view));
   }
-  return { desired: null, current, waitingForStart: false };
+  return at(null, nowhere(slot, view, skipped));
+}
+
+/** What keeps a candidate that is not eligible out, first rule first (as eligible() tests them). */
+export function blocker(slot: Slot, name: string, view: View): Blocker {
+  const n = view.nodes.get(name);
+  if (n?.assumedDead) return { node: name, why: "assumed-dead" };
+  if (!n || (!n.alive && !n.leaving)) return { node: name, why: "dead", silentMs: n?.silentMs ?? null };
+  if (n.leaving) return { node: name, why: "leaving" };
+  if (!n.active) return { node: name, why: "inactive" };
+  if (n.standby) return { node: name, why: "standby" };
+  if (n.failed.has(slot.id)) return { node: name, why: "failed" };
+  if (!n.ready) return { node: name, why: "starting" };
+  return { node: name, why: n.quorum ? "ping-lost" : "no-quorum" };
+}
+
+function failbackDelay(owner: string, holder: string, view: View): Cause {
+  const delayMs = view.failbackDelayMs ?? null;
+  const up = view.nodes.get(owner)?.upMs ?? null;
+  const remainingMs = delayMs === null || up === null ? null : Math.max(0, delayMs - up);
+  return { kind: "failback-delay", owner, node: holder, delayMs, remainingMs };
+}
+
+/**
+ * Why no candidate may hold it. Every candidate failed (or dead): max-failures. Every one dead or kept out
+ * by the group rules while this node itself lacks quorum or its ping targets: that, more likely our own
+ * isolation than a cluster gone. Otherwise each candidate with its blocker.
+ */
+function nowhere(slot: Slot, view: View, blocked: readonly Blocker[]): Cause {
+  const failed = blocked.filter((b) => b.why === "failed").map((b) => b.node);
+  if (failed.length > 0 && blocked.every((b) => b.why === "failed" || b.why === "dead")) return { kind: "max-failures", nodes: failed, failures: view.maxFailures ?? null };
+  if (slot.exclusive && blocked.every((b) => b.why === "dead" || b.why === "no-quorum" || b.why === "ping-lost")) {
+    const isolated = groupCause(view);
+    if (isolated !== null) return isolated;
+  }
+  return { kind: "nowhere", blocked };
+}
+
+/** The deciding node itself lacks quorum or its ping targets (it holds no exclusive resource then); null: it has both. */
+export function groupCause(view: View): Cause | null {
+  const self = view.self === undefined ? undefined : view.nodes.get(view.self);
+  if (self === undefined) return null;
+  if (!self.quorum) {
+    let alive = 0;
+    for (const n of view.nodes.values()) if (n.alive) alive++;
+    return { kind: "no-quorum", alive, total: view.nodes.size };
+  }
+  return self.pingOk === false ? { kind: "ping-lost", node: view.self! } : null;
 }

@@ -28,7 +28,7 @@ export function applyResult(s: CoreState, p: Pending, r: ActionResult, t: number
       return;
     case "start":
       if (r.ok) {
-        acquired(s, slot, p.claim, a.reason, t, p.from);
+        acquired(s, slot, p.claim, a.reason, t, p.from, a.cause);
         if (s.stopping) planShutdownStop(s, a.slot);
       } else {
         rec.shutdownOrder = undefined;
@@ -40,7 +40,7 @@ export function applyResult(s: CoreState, p: Pending, r: ActionResult, t: number
     case "stop":
       rec.shutdownOrder = undefined;
       if (r.ok) {
-        if (rec.held && !p.cleanup) released(s, slot, a.reason);
+        if (rec.held && !p.cleanup) released(s, slot, a.reason, a.cause);
         else forget(s, a.slot);
       } else {
         rec.notBefore = t + intervalMs(s) * 4;

@@ -1,7 +1,9 @@
 // status(): the live view for cm_stat, `status --json` and health checks, built from the core's state.
 import type { Cluster } from "../config/model.ts";
+import { describeCause, type Cause } from "./cause.ts";
+import { fencesNeeded } from "./fencing.ts";
 import { isAlive, lastHeard, peerState } from "./membership.ts";
-import { eligible, frozenBy, place, type View } from "./placement.ts";
+import { frozenBy, place, type NodeView, type View } from "./placement.ts";
 import type { PeerRecord, SlotRecord } from "./records.ts";
 import type { ClusterStatus, FailureStatus, FailureWire, HolderStatus, NodeStatus, PeerState, PinStatus, Slot, SlotStatus } from "./types.ts";
 
@@ -79,7 +81,15 @@ function slotStatus(s: StatusInput, slot: Slot): SlotStatus {
   }
   const failedOn = slot.candidates.filter((c) => (c === s.self ? rec?.failedOrder !== undefined : s.peers.get(c)?.facts.failed.has(slot.id) ?? false));
   const pl = place(slot, s.view);
+  const frozen = frozenBy(slot, s.view);
+  const cause: Cause = s.maintenance.cluster
+    ? { kind: "maintenance", node: null }
+    : frozen !== null
+      ? { kind: "maintenance", node: frozen }
+      : (waitsForFence(s, slot, pl.desired, selfHold !== undefined) ?? pl.cause);
   const w = rec?.lastWatch;
+  // On its primary and held there: nothing to explain in `reason`.
+  const fine = cause.kind === "primary" && holders.some((h) => h.node === cause.node);
   return {
     slot: slot.id,
     resource: slot.resource,
@@ -92,7 +102,9 @@ function slotStatus(s: StatusInput, slot: Slot): SlotStatus {
     lastWatch: w ? { ok: w.ok, ageMs: s.now - w.at, detail: w.detail } : null,
     failCount: rec?.failCount ?? 0,
     failedOn,
-    reason: reasonOf(s, slot, pl.desired, holders, failedOn),
+    reason: fine ? null : describeCause(cause),
+    cause,
+    next: nextPlace(slot, s.view, pl.current ?? pl.desired),
   };
 }
 
@@ -107,35 +119,20 @@ function failureList(s: StatusInput): FailureStatus[] {
   return out.sort((a, b) => a.lastAgeMs - b.lastAgeMs);
 }
 
-function reasonOf(s: StatusInput, slot: Slot, desired: string | null, holders: HolderStatus[], failedOn: string[]): string | null {
-  if (s.maintenance.cluster) return "maintenance mode (cluster): nothing is started, stopped or moved";
-  const frozen = frozenBy(slot, s.view);
-  if (frozen !== null) return `maintenance mode on ${frozen}: left as it is`;
-  const pin = s.pins.find((p) => p.resource === slot.resource);
-  if (pin !== undefined && desired === pin.node && holders.some((h) => h.node === pin.node)) return `moved by operator to ${pin.node}`;
-  if (desired !== null) {
-    if (!holders.some((h) => h.node === desired)) return "starting";
-    if (desired !== slot.owner && s.view.autoFailback && eligible(slot, slot.owner, s.view)) return "waiting for failback";
-    return null;
-  }
-  if (failedOn.length > 0 && slot.candidates.every((c) => failedOn.includes(c) || !s.view.nodes.get(c)?.alive)) return "failed too often";
-  // Name what keeps the live candidates out (inactive, standby, no quorum, ...); dead ones have nothing to say.
-  const causes = [...new Set(slot.candidates.map((c) => whyNot(slot, c, s.view)).filter((c) => c !== null))];
-  if (causes.length > 0) return causes.join(", ");
-  // Every candidate looks dead from here: on a node without quorum that is more likely our own isolation.
-  const self = s.view.nodes.get(s.self);
-  if (slot.exclusive && self && (!self.quorum || self.pingOk === false)) return "no quorum";
-  return "no eligible live node";
+/** This node should start the slot but first fences the dead peers in its way. */
+function waitsForFence(s: StatusInput, slot: Slot, desired: string | null, held: boolean): Cause | null {
+  if (desired !== s.self || held) return null;
+  const needed = fencesNeeded(!!s.cluster.server.fenceScript, s.self, s.peers, slot, s.view);
+  return needed.size === 0 ? null : { kind: "fenced-pending", node: s.self, fencing: [...needed.keys()] };
 }
 
-/** Why a live candidate cannot hold the slot now; null when it is not alive (or could hold it). */
-function whyNot(slot: Slot, name: string, view: View): string | null {
-  const n = view.nodes.get(name);
-  if (!n || !n.alive || n.leaving) return null;
-  if (n.failed.has(slot.id)) return "failed too often";
-  if (!n.active) return "inactive";
-  if (n.standby) return "standby";
-  if (!n.ready) return "starting";
-  if (!eligible(slot, name, view)) return "no quorum";
-  return null;
+/** Where the slot would go if `down` died now: the same placement, with that node dead and holding nothing. */
+function nextPlace(slot: Slot, view: View, down: string | null): SlotStatus["next"] {
+  const n = down === null ? undefined : view.nodes.get(down);
+  if (down === null || n === undefined) return null;
+  const gone: NodeView = { ...n, alive: false, leaving: false, holds: new Map(), assumedDead: true };
+  const nodes = new Map(view.nodes);
+  nodes.set(down, gone);
+  const pl = place(slot, { ...view, nodes });
+  return { ifDown: down, node: pl.desired, cause: pl.cause };
 }

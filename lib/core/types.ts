@@ -3,6 +3,7 @@
 // everything it wants done leaves as data in a `Step`.
 
 import type { ResourceId, ResourceKind } from "../config/model.ts";
+import type { Cause } from "./cause.ts";
 
 /**
  * A slot is one resource as owned by one primary node. Exclusive resources (floating IPs, crontabs)
@@ -150,7 +151,15 @@ export interface Outgoing {
  * - fence: run fence_script for a dead peer.
  */
 export type Action =
-  | { readonly id: number; readonly type: "start" | "stop" | "watch" | "probe"; readonly slot: string; readonly reason: string }
+  | {
+      readonly id: number;
+      readonly type: "start" | "stop" | "watch" | "probe";
+      readonly slot: string;
+      /** describeCause(cause) when there is a cause, else what the action is for ("periodic check"). */
+      readonly reason: string;
+      /** start/stop decided by placement: why (lib/core/cause.ts). */
+      readonly cause?: Cause;
+    }
   | { readonly id: number; readonly type: "fence"; readonly node: string; readonly reason: string };
 
 export interface ActionResult {
@@ -219,6 +228,8 @@ export interface ClusterEvent {
    */
   readonly from?: string;
   readonly to?: string;
+  /** takeover, failback, acquire and release decided by placement: why, as a value (DRCM_CAUSE); `message` renders it. */
+  readonly cause?: Cause;
   readonly message: string;
 }
 

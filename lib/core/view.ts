@@ -1,5 +1,5 @@
 // The view placement reads: this node and every peer as this node sees them now.
-import { isAlive } from "./membership.ts";
+import { isAlive, lastHeard } from "./membership.ts";
 import type { NodeView, View } from "./placement.ts";
 import { deadTimeMs, isConfigActive, type CoreState } from "./state.ts";
 
@@ -30,6 +30,8 @@ export function viewOf(s: CoreState, t: number): View {
     failed,
     stable: stableSet(s, t),
     holds,
+    silentMs: 0,
+    upMs: null,
   });
   for (const p of s.peers.values()) {
     const hb = p.hb;
@@ -46,9 +48,14 @@ export function viewOf(s: CoreState, t: number): View {
       failed: f.failed,
       stable: f.stable,
       holds: f.holds,
+      silentMs: silentMs(lastHeard(p), t),
+      upMs: p.stableSince === null ? null : t - p.stableSince,
     });
   }
   const pins = new Map<string, string>();
   for (const [rid, pin] of s.pins) pins.set(rid, pin.node);
-  return { nodes, autoFailback: s.cluster.server.autoFailback, pins };
+  const server = s.cluster.server;
+  return { nodes, autoFailback: server.autoFailback, pins, self: s.self, failbackDelayMs: server.failbackDelayMs, maxFailures: server.maxFailures };
 }
+
+const silentMs = (heard: number | null, t: number): number | null => (heard === null ? null : t - heard);

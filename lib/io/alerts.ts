@@ -5,6 +5,7 @@
 // emit() never blocks the server loop: events are queued per script and delivered in order, one at a
 // time per script, so a slow or hung mail agent delays only its own later alerts (and is killed at
 // alert_timeout), never the cluster or the other scripts.
+import { causeCode, describeCause } from "../core/cause.ts";
 import type { ClusterEvent } from "../core/types.ts";
 import { lastLine, runShell } from "./runner.ts";
 import { errorMessage } from "../error.ts";
@@ -82,6 +83,9 @@ export function alertEnv(ev: ClusterEvent, wallMs: number, self: string, cluster
     DRCM_FROM: ev.from ?? "",
     DRCM_TO: ev.to ?? "",
     DRCM_MESSAGE: ev.message,
+    // Why, for events placement decided (takeover, failback): the kind as a stable word, and its text.
+    DRCM_CAUSE: ev.cause === undefined ? "" : causeCode(ev.cause),
+    DRCM_CAUSE_TEXT: ev.cause === undefined ? "" : describeCause(ev.cause),
     DRCM_SELF: self,
     DRCM_TIME: new Date(wallMs).toISOString(),
     DRCM_EPOCH: String(Math.floor(wallMs / 1000)),

@@ -5,6 +5,7 @@
 
 import { z } from "zod";
 import { RESOURCE_KINDS } from "../config/model.ts";
+import type { Blocker, Cause } from "../core/cause.ts";
 
 const PEER_STATES = ["starting", "alive", "suspect", "dead", "inactive", "standby", "leaving"] as const;
 const peerStateSchema = z.enum(PEER_STATES);
@@ -43,6 +44,36 @@ export type HolderStatus = z.infer<typeof holderStatusSchema>;
 
 export const lastWatchShape = { ok: z.boolean(), ageMs: z.number(), detail: z.string() };
 
+const node = z.string();
+const blockerSchema = z.discriminatedUnion("why", [
+  z.object({ node, why: z.literal("dead"), silentMs: z.number().nullable() }),
+  z.object({ node, why: z.enum(["leaving", "inactive", "standby", "failed", "starting", "no-quorum", "ping-lost"]) }),
+  z.object({ node, why: z.literal("assumed-dead") }),
+]);
+const nodes = z.array(node).readonly();
+
+/** lib/core/cause.ts as a schema: why a slot is where it is. */
+export const causeSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("primary"), node }),
+  z.object({ kind: z.literal("owner-down"), owner: blockerSchema, node, holds: z.boolean(), skipped: z.array(blockerSchema).readonly() }),
+  z.object({ kind: z.literal("moved"), node }),
+  z.object({ kind: z.literal("maintenance"), node: node.nullable() }),
+  z.object({ kind: z.literal("failback"), owner: node, from: node }),
+  z.object({ kind: z.literal("failback-delay"), owner: node, node, delayMs: z.number().nullable(), remainingMs: z.number().nullable() }),
+  z.object({ kind: z.literal("kept"), owner: node, node }),
+  z.object({ kind: z.literal("waiting-start"), node }),
+  z.object({ kind: z.literal("leftover-wait"), owner: node, holder: node }),
+  z.object({ kind: z.literal("no-quorum"), alive: z.number(), total: z.number() }),
+  z.object({ kind: z.literal("ping-lost"), node }),
+  z.object({ kind: z.literal("max-failures"), nodes, failures: z.number().nullable() }),
+  z.object({ kind: z.literal("fenced-pending"), node, fencing: nodes }),
+  z.object({ kind: z.literal("outclaimed"), node, claim: z.number(), mine: z.number() }),
+  z.object({ kind: z.literal("nowhere"), blocked: z.array(blockerSchema).readonly() }),
+]);
+
+/** Where a slot would go if `ifDown` (its holder, or where it should be) died now: placement run with that node dead. */
+export const nextShape = { ifDown: node, node: node.nullable(), cause: causeSchema };
+
 export const slotStatusShape = {
   slot: z.string(),
   resource: z.string(),
@@ -58,12 +89,12 @@ export const slotStatusShape = {
   failCount: z.number(),
   /** Nodes that gave up on this slot after max_failures. */
   failedOn: z.array(z.string()).readonly(),
-  /**
-   * Why the slot is not running where it should, or null when it is:
-   * "no eligible live node", "failed too often", "no quorum", "standby", "inactive" (several joined by ", "),
-   * "waiting for failback", "starting".
-   */
+  /** describeCause(cause), or null when it runs on its primary and nothing is pending. */
   reason: z.string().nullable(),
+  /** Added for explain: why it is where it is (lib/core/cause.ts); `reason` is its text. Absent from older nodes. */
+  cause: causeSchema.optional(),
+  /** Added for explain: where it would go next; null when it is nowhere. Absent from older nodes. */
+  next: z.object(nextShape).readonly().nullable().optional(),
 };
 const slotStatusSchema = z.object(slotStatusShape).readonly();
 export type SlotStatus = z.infer<typeof slotStatusSchema>;
@@ -109,3 +140,10 @@ export const clusterStatusSchema = z
   })
   .readonly();
 export type ClusterStatus = z.infer<typeof clusterStatusSchema>;
+
+// Compile-time guard: the schema and the hand-written union in lib/core/cause.ts must not drift.
+type DeepReadonly<T> = T extends readonly (infer U)[] ? readonly DeepReadonly<U>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const causeMatches: Same<DeepReadonly<z.infer<typeof causeSchema>>, DeepReadonly<Cause>> = true;
+const blockerMatches: Same<DeepReadonly<z.infer<typeof blockerSchema>>, DeepReadonly<Blocker>> = true;
+void causeMatches, blockerMatches;

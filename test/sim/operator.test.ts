@@ -50,7 +50,7 @@ describe("maintenance mode", () => {
       w.powerOff("cmnode1");
       w.run(w.now + 3000);
       expect(w.holdersOf("ipaddr:vip1")).toEqual([]);
-      expect(w.host("cmnode2").core!.status(w.now).slots.find((s) => s.slot === "ipaddr:vip1@cmnode1")!.reason).toContain("maintenance mode (cluster)");
+      expect(w.host("cmnode2").core!.status(w.now).slots.find((s) => s.slot === "ipaddr:vip1@cmnode1")!.reason).toContain("maintenance mode (cluster-wide)");
       w.command("cmnode2", { op: "maintenance", on: false, node: null });
       w.checker.enabled.add(2);
       w.run(w.now + w.checker.bounds.holderMs + 200);
@@ -105,7 +105,7 @@ describe("moves", () => {
       const st = w.host("cmnode1").core!.status(w.now);
       expect(st.pins.map((p) => `${p.resource}>${p.node}`)).toEqual(["ipaddr:vip1>cmnode2"]);
       expect(st.pins[0]!.leftMs).toBeGreaterThan(2000);
-      expect(st.slots.find((s) => s.slot === "ipaddr:vip1@cmnode1")!.reason).toBe("moved by operator to cmnode2");
+      expect(st.slots.find((s) => s.slot === "ipaddr:vip1@cmnode1")!.reason).toBe("moved to cmnode2 by an operator");
       w.run(w.now + 3500);
       expect(w.host("cmnode2").core!.status(w.now).pins).toEqual([]);
       w.run(w.now + w.checker.bounds.failbackMs);

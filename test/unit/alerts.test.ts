@@ -28,7 +28,16 @@ const lines = (file: string): string[] => {
 const failover: ClusterEvent[] = [
   { type: "node_suspect", node: "cmnode1", message: "No heartbeat from cmnode1 for 2s" },
   { type: "node_dead", node: "cmnode1", message: "No heartbeat from cmnode1 for 6s" },
-  { type: "takeover", node: "cmnode1", from: "cmnode1", to: "cmnode2", resource: "ipaddr:vip", slot: "ipaddr:vip@cmnode1", message: "Node cmnode2 is taking over ipaddr:vip from cmnode1 (node cmnode1 is dead)" },
+  {
+    type: "takeover",
+    node: "cmnode1",
+    from: "cmnode1",
+    to: "cmnode2",
+    resource: "ipaddr:vip",
+    slot: "ipaddr:vip@cmnode1",
+    cause: { kind: "owner-down", owner: { node: "cmnode1", why: "dead", silentMs: 812 }, node: "cmnode2", holds: false, skipped: [] },
+    message: "Node cmnode2 is taking over ipaddr:vip from cmnode1 (its primary cmnode1 is dead, no heartbeat for 812 ms; cmnode2 is the first live backup)",
+  },
   { type: "node_alive", node: "cmnode1", message: "cmnode1 is alive again" },
   { type: "failback", node: "cmnode1", from: "cmnode2", to: "cmnode1", resource: "ipaddr:vip", slot: "ipaddr:vip@cmnode1", message: "ipaddr:vip fails back from cmnode2 to its primary cmnode1" },
 ];
@@ -76,7 +85,9 @@ test("AlertDispatcher.emit() passes the documented DRCM_* environment", async ()
     DRCM_SLOT: "ipaddr:vip@cmnode1",
     DRCM_FROM: "cmnode1",
     DRCM_TO: "cmnode2",
-    DRCM_MESSAGE: "Node cmnode2 is taking over ipaddr:vip from cmnode1 (node cmnode1 is dead)",
+    DRCM_MESSAGE: "Node cmnode2 is taking over ipaddr:vip from cmnode1 (its primary cmnode1 is dead, no heartbeat for 812 ms; cmnode2 is the first live backup)",
+    DRCM_CAUSE: "owner-down",
+    DRCM_CAUSE_TEXT: "its primary cmnode1 is dead, no heartbeat for 812 ms; cmnode2 is the first live backup",
     DRCM_SELF: "cmnode2",
     DRCM_TIME: "2024-11-25T18:44:11.500Z",
     DRCM_EPOCH: "1732560251",
@@ -168,6 +179,13 @@ test("AlertDispatcher.emit() skips the chatty kinds and alerts all the others", 
   for (const t of ["node_dead", "node_alive", "node_leaving", "node_standby", "node_unstandby", "takeover", "failback", "resource_failed", "resource_recovered", "quorum_lost", "quorum_regained", "config_mismatch", "duplicate_holder", "fence", "ping_lost", "ping_regained"] as const) {
     expect(ALERT_KINDS[t]).not.toBeNull();
   }
+});
+
+test("alertEnv() leaves DRCM_CAUSE and DRCM_CAUSE_TEXT empty for an event without a cause", () => {
+  const env = alertEnv(failover[1]!, 0, "cmnode2", "/etc/drcm/cm.cfg");
+  expect([env.DRCM_CAUSE, env.DRCM_CAUSE_TEXT]).toEqual(["", ""]);
+  const back = alertEnv({ ...failover[4]!, cause: { kind: "failback", owner: "cmnode1", from: "cmnode2" } }, 0, "cmnode2", "/etc/drcm/cm.cfg");
+  expect([back.DRCM_CAUSE, back.DRCM_CAUSE_TEXT]).toEqual(["failback", "failback from cmnode2"]);
 });
 
 test("alertEnv() marks the back-to-normal kinds as recovery with severity OK", () => {

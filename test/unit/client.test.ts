@@ -237,7 +237,8 @@ test("complete() offers commands, then node names or nicknames by position", () 
   expect(complete(CLUSTER, "move sleeper cmnode3")).toEqual([["cmnode3 "], "cmnode3"]);
   expect(complete(CLUSTER, "status --")).toEqual([["--json "], "--"]);
   expect(complete(CLUSTER, "ping -ncmnode1")).toEqual([["-ncmnode1 "], "-ncmnode1"]);
-  expect(complete(CLUSTER, "e")).toEqual([["exit "], "e"]);
+  expect(complete(CLUSTER, "e")).toEqual([["explain", "exit"], "e"]);
+  expect(complete(CLUSTER, "explain v")).toEqual([["vip "], "v"]);
 });
 
 test("whoAmI() names the real user, not $USER, and falls back to the uid", () => {

@@ -135,36 +135,37 @@ describe("Core", () => {
     expect(msgs.filter((m) => /\d\.\d+ ms/.test(m))).toEqual([]);
   });
 
-  test("status() names inactive, standby and no quorum as the reason a slot cannot run", () => {
+  test("status() renders the cause (inactive, standby, no quorum) as the reason a slot cannot run", () => {
     const reason = (c: Core, slot: string, t: number) => c.status(t).slots.find((x) => x.slot === slot)!.reason;
     // both candidates of vip1 are node_is_active = 0
     const inactive = new Core(makeCluster({ nodes: 2, inactive: ["cmnode1", "cmnode2"] }), "cmnode1", { now: 0 });
     for (const a of inactive.tick(0).actions) inactive.onResult({ id: a.id, ok: false, detail: "absent" }, 1);
     inactive.onMessage({ from: "cmnode2", incarnation: 1, body: hb({ active: false }) }, 2);
-    expect(reason(inactive, "ipaddr:vip1@cmnode1", 3)).toBe("inactive");
+    expect(reason(inactive, "ipaddr:vip1@cmnode1", 3)).toBe("no eligible node: cmnode1 is inactive; cmnode2 is inactive");
     // both in standby
     const standby = new Core(makeCluster({ nodes: 2 }), "cmnode1", { now: 0, standby: true });
     for (const a of standby.tick(0).actions) standby.onResult({ id: a.id, ok: false, detail: "absent" }, 1);
     standby.onMessage({ from: "cmnode2", incarnation: 1, body: hb({ standby: true }) }, 2);
-    expect(reason(standby, "ipaddr:vip1@cmnode1", 3)).toBe("standby");
+    expect(reason(standby, "ipaddr:vip1@cmnode1", 3)).toBe("no eligible node: cmnode1 is in standby; cmnode2 is in standby");
     // one in standby (the owner), one inactive: both causes, in candidate order
     const mixed = new Core(makeCluster({ nodes: 2, inactive: ["cmnode1"] }), "cmnode1", { now: 0 });
     for (const a of mixed.tick(0).actions) mixed.onResult({ id: a.id, ok: false, detail: "absent" }, 1);
     mixed.onMessage({ from: "cmnode2", incarnation: 1, body: hb({ standby: true }) }, 2);
-    expect(reason(mixed, "ipaddr:vip2@cmnode2", 3)).toBe("standby, inactive");
+    expect(reason(mixed, "ipaddr:vip2@cmnode2", 3)).toBe("no eligible node: cmnode2 is in standby; cmnode1 is inactive");
     // three nodes, neither peer heard: no quorum for a floating IP
     const alone = new Core(makeCluster({ nodes: 3 }), "cmnode1", { now: 0 });
     for (const a of alone.tick(0).actions) alone.onResult({ id: a.id, ok: false, detail: "absent" }, 1);
     advance(alone, 50, 900);
-    expect(reason(alone, "ipaddr:vip1@cmnode1", 900)).toBe("no quorum");
-    // a dead candidate says nothing: the live one is inactive (two nodes: quorum none)
+    expect(reason(alone, "ipaddr:vip1@cmnode1", 900)).toBe("no quorum (1 of 3 nodes alive)");
+    // a dead candidate is named with what is known of it, the live one is inactive (two nodes: quorum none)
     const dead = new Core(makeCluster({ nodes: 2, inactive: ["cmnode1"] }), "cmnode1", { now: 0 });
     for (const a of dead.tick(0).actions) dead.onResult({ id: a.id, ok: false, detail: "absent" }, 1);
     advance(dead, 50, 900);
-    expect(reason(dead, "service:svc2@cmnode2", 900)).toBe("inactive");
-    expect(reason(dead, "crontab:cron2@cmnode2", 900)).toBe("inactive");
+    const deadAndInactive = "no eligible node: cmnode2 has not been heard since this node started; cmnode1 is inactive";
+    expect(reason(dead, "service:svc2@cmnode2", 900)).toBe(deadAndInactive);
+    expect(reason(dead, "crontab:cron2@cmnode2", 900)).toBe(deadAndInactive);
     const none = new Core(makeCluster({ nodes: 2 }), "cmnode1", { now: 0 });
-    expect(reason(none, "service:svc2@cmnode2", 0)).toBe("starting");
+    expect(reason(none, "service:svc2@cmnode2", 0)).toBe("waiting for cmnode1 to finish starting");
   });
 
   test("tick() with a clock that jumps backwards treats it as no time passed", () => {

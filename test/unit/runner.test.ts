@@ -20,7 +20,7 @@ function pidGone(pid: number): boolean {
 
 describe("runShell()", () => {
   test("runShell() reports the exit code and output of a failing command", async () => {
-    const r = await runShell("echo out; echo err >&2; exit 3", { timeoutMs: 5000 });
+    const r = await runShell("echo out; sleep 0.05; echo err >&2; exit 3", { timeoutMs: 5000 });
     expect(r.exitCode).toBe(3);
     expect(r.signal).toBeNull();
     expect(r.timedOut).toBe(false);
