@@ -2,9 +2,10 @@
 //   0 OK        every node alive, every slot held where placement wants it
 //   1 WARNING   the cluster serves everything but is degraded (a node down or suspect, standby,
 //               config differs, resources failed over, a resource failing its watch, packets
-//               rejected for a bad key or an unknown sender: a peer with a wrong key looks dead)
+//               rejected for a bad key or an unknown sender: a peer with a wrong key looks dead,
+//               a node that missed the report deadline)
 //   2 CRITICAL  a resource is held nowhere, a floating IP or crontab is held twice, no quorum,
-//               or the node asked does not answer
+//               the local node fails outright, or no node answers within the deadline
 //   3 UNKNOWN   the check itself could not run (no config, no key)
 
 import type { ClusterStatus } from "../core/types.ts";
