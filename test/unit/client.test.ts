@@ -123,7 +123,7 @@ const elapsed = async (f: () => Promise<Run>): Promise<{ r: Run; ms: number }> =
 test("runCommand() cm_stat with a frozen peer reports at the deadline, the rest shown, the peer as no answer", async () => {
   const { r, ms } = await elapsed(() => run(["cm_stat"], { frozen: ["cmnode2"] }));
   expect(ms).toBeGreaterThanOrEqual(REPORT_DEADLINE_MS - 5);
-  expect(ms).toBeLessThan(REPORT_DEADLINE_MS + 100);
+  expect(ms).toBeLessThan(REPORT_DEADLINE_MS + 300);
   expect(r.code).toBe(0);
   expect(r.out).toContain("Answered by: cmnode1\n  No answer within 150 ms: cmnode2\n");
   // The answering node's view decides Up/Down, not the missed deadline.
@@ -135,7 +135,7 @@ test("runCommand() cm_stat with a frozen peer reports at the deadline, the rest 
 
 test("runCommand() cm_stat with the local daemon frozen uses the first peer that answered, by the deadline", async () => {
   const { r, ms } = await elapsed(() => run(["cm_stat"], { frozen: ["cmnode1"] }));
-  expect(ms).toBeLessThan(REPORT_DEADLINE_MS + 100);
+  expect(ms).toBeLessThan(REPORT_DEADLINE_MS + 300);
   expect(r.code).toBe(0);
   expect(r.err).toBe("drcm: cmnode1 did not answer within 150 ms\ndrcm: status from cmnode2\n");
   expect(r.out).toContain("Answered by: cmnode2\n  No answer within 150 ms: cmnode1\n");
@@ -144,7 +144,7 @@ test("runCommand() cm_stat with the local daemon frozen uses the first peer that
 
 test("runCommand() cm_stat when no node answers in time: no answer, not Down", async () => {
   const { r, ms } = await elapsed(() => run(["cm_stat"], { frozen: ["cmnode1", "cmnode2", "cmnode3"] }));
-  expect(ms).toBeLessThan(REPORT_DEADLINE_MS + 100);
+  expect(ms).toBeLessThan(REPORT_DEADLINE_MS + 300);
   expect(r.code).toBe(0);
   expect(r.out).toContain("  cmnode1\tha1.test\tNo answer\t");
   expect(r.out).not.toContain("\tDown\t");
@@ -153,7 +153,7 @@ test("runCommand() cm_stat when no node answers in time: no answer, not Down", a
 
 test("runCommand() health with a frozen node: WARNING for it at the deadline, CRITICAL only when nobody answered", async () => {
   const peer = await elapsed(() => run(["health"], { frozen: ["cmnode3"] }));
-  expect(peer.ms).toBeLessThan(REPORT_DEADLINE_MS + 100);
+  expect(peer.ms).toBeLessThan(REPORT_DEADLINE_MS + 300);
   expect(peer.r.code).toBe(1);
   expect(peer.r.out).toStartWith("DRCM WARNING - 3/3 nodes up");
   expect(peer.r.out).toContain(": cmnode3 did not answer within 150 ms |");
@@ -167,7 +167,7 @@ test("runCommand() health with a frozen node: WARNING for it at the deadline, CR
 
 test("runCommand() status --json with a frozen peer lists it among the health problems", async () => {
   const { r, ms } = await elapsed(() => run(["status", "--json"], { frozen: ["cmnode2"] }));
-  expect(ms).toBeLessThan(REPORT_DEADLINE_MS + 100);
+  expect(ms).toBeLessThan(REPORT_DEADLINE_MS + 300);
   const j = JSON.parse(r.out);
   expect(j.answeredBy).toBe("cmnode1");
   expect(j.health).toMatchObject({ state: "WARNING", problems: ["cmnode2 did not answer within 150 ms"] });
