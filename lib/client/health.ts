@@ -2,14 +2,16 @@
 //   0 OK        every node alive, every slot held where placement wants it
 //   1 WARNING   the cluster serves everything but is degraded (a node down or suspect, standby,
 //               config differs, resources failed over, a resource failing its watch, packets
-//               rejected for a bad key or an unknown sender: a peer with a wrong key looks dead)
+//               rejected for a bad key or an unknown sender: a peer with a wrong key looks dead,
+//               a node that missed the report deadline)
 //   2 CRITICAL  a resource is held nowhere, a floating IP or crontab is held twice, no quorum,
-//               or the node asked does not answer
+//               the local node fails outright, or no node answers within the deadline
 //   3 UNKNOWN   the check itself could not run (no config, no key)
 
 import type { ClusterStatus } from "../core/types.ts";
 import { age } from "./stamp.ts";
 import { causeText, summarize } from "./view.ts";
+import { noAnswerProblem } from "./deadline.ts";
 
 export const OK = 0;
 export const WARNING = 1;
@@ -28,8 +30,12 @@ export interface HealthResult {
 /** Rejection counters that mean a misconfigured peer, not the guard doing its job (replay, stale). */
 const SUSPECT_REJECTIONS = ["bad_mac", "unknown_sender", "bad_source"] as const;
 
-/** `rejected`: the answering node's counters (status reply `info.rejected`), totals since it started. */
-export function evaluateHealth(status: ClusterStatus, rejected: Readonly<Record<string, number>> = {}): HealthResult {
+/**
+ * `rejected`: the answering node's counters (status reply `info.rejected`), totals since it started.
+ * `noAnswer`: nodes the client asked that did not answer within the report deadline (WARNING each:
+ * the answering node's view still says whether they are alive).
+ */
+export function evaluateHealth(status: ClusterStatus, rejected: Readonly<Record<string, number>> = {}, noAnswer: readonly string[] = []): HealthResult {
   const sum = summarize(status);
   const critical: string[] = [];
   const warning: string[] = [];
@@ -42,6 +48,7 @@ export function evaluateHealth(status: ClusterStatus, rejected: Readonly<Record<
   for (const d of sum.duplicates) critical.push(`${d.slot.slot} held by ${d.holders.map((h) => h.node).join(" and ")}`);
   if (!status.quorum.has) critical.push(`no quorum (${status.quorum.alive}/${status.quorum.total} alive)`);
 
+  for (const n of noAnswer) warning.push(noAnswerProblem(n));
   if (sum.maintenance !== null) warning.push(`maintenance mode ${sum.maintenance}: drcm starts, stops and moves nothing there`);
   for (const n of status.nodes) {
     if (n.self) {

@@ -11,6 +11,7 @@ import { PLAIN, type Paint } from "./paint.ts";
 import { age, localStamp, type Stamp } from "./stamp.ts";
 import { causeIsPending, causeText, loadedOfKind, summarize, type Summary } from "./view.ts";
 import { evaluateHealth, OK, WARNING } from "./health.ts";
+import { REPORT_DEADLINE_MS } from "./deadline.ts";
 
 /** 1.x prints resources by type in this order (not the start order). */
 const CMSTAT_KIND_ORDER: readonly ResourceKind[] = ["crontab", "ipaddr", "service", "application", "filesystem"];
@@ -45,6 +46,8 @@ export interface CmStatOptions {
   readonly paint?: Paint;
   /** The answering node's rejection counters (status reply `info.rejected`). */
   readonly rejected?: Readonly<Record<string, number>>;
+  /** Nodes asked that did not answer within the report deadline (REPORT_DEADLINE_MS). */
+  readonly noAnswer?: readonly string[];
 }
 
 /**
@@ -55,6 +58,7 @@ export function renderCmStat(status: ClusterStatus | null, cluster: Cluster, opt
   const stamp = opts.stamp ?? localStamp;
   const p = opts.paint ?? PLAIN;
   const view = status ?? downStatus(cluster);
+  const noAnswer = opts.noAnswer ?? [];
   const sum = summarize(view);
   const out: string[] = [];
   const line = (s = ""): void => {
@@ -74,7 +78,9 @@ export function renderCmStat(status: ClusterStatus | null, cluster: Cluster, opt
   line("  -------     --------     -------    ----------");
   for (const n of view.nodes) {
     const isUp = sum.up.has(n.nodename);
-    line(`  ${n.nodename}\t${n.hostname}\t${isUp ? p.good("Up  ") : p.bad("Down")}\t${n.ip}`);
+    // With no view at all, a node that did not answer in time is not known to be Down.
+    const state = isUp ? p.good("Up  ") : status === null && noAnswer.includes(n.nodename) ? p.warn("No answer") : p.bad("Down");
+    line(`  ${n.nodename}\t${n.hostname}\t${state}\t${n.ip}`);
   }
   line();
   line(RESOURCE_RULER);
@@ -112,8 +118,11 @@ export function renderCmStat(status: ClusterStatus | null, cluster: Cluster, opt
   line();
   out.push(...healthLines(view, sum, counts, p));
   line();
+  if (status === null && noAnswer.length > 0) {
+    out.push(p.warn(noAnswerLine(noAnswer)), "");
+  }
   if (status !== null) {
-    out.push(...nodeDetail(status, opts.rejected ?? {}, p));
+    out.push(...nodeDetail(status, opts.rejected ?? {}, noAnswer, p));
     out.push(...resourceDetailBlock(status, sum, p, opts.now, stamp));
     if (status.failures.length > 0) out.push(...failedActions(status, p, opts.now, stamp));
   }
@@ -210,7 +219,9 @@ const table = (rows: readonly (readonly string[])[]): string[] => {
   return rows.map((r) => `  ${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 2))).join("")}`.trimEnd());
 };
 
-function nodeDetail(status: ClusterStatus, rejected: Readonly<Record<string, number>>, p: Paint): string[] {
+const noAnswerLine = (nodes: readonly string[]): string => `  No answer within ${REPORT_DEADLINE_MS} ms: ${nodes.join(", ")}`;
+
+function nodeDetail(status: ClusterStatus, rejected: Readonly<Record<string, number>>, noAnswer: readonly string[], p: Paint): string[] {
   const rows: string[][] = [["CM Node", "State", "Heartbeat", "Config", "Quorum", "Uptime"]];
   const sum = summarize(status);
   for (const n of status.nodes) {
@@ -231,11 +242,12 @@ function nodeDetail(status: ClusterStatus, rejected: Readonly<Record<string, num
       ? "Quorum: not used (policy none)"
       : `Quorum: ${q.has ? p.good("HAS QUORUM") : p.bad("NO QUORUM")} (majority, ${q.alive} of ${q.total} nodes alive)`;
   const out = [ruler("Node Detail"), "", ...table(rows), "", `  ${quorum}`, `  Answered by: ${status.self}`];
+  if (noAnswer.length > 0) out.push(p.warn(noAnswerLine(noAnswer)));
   const counted = Object.entries(rejected).filter(([, n]) => n > 0);
   if (counted.length > 0) out.push(p.warn(`  Rejected packets: ${counted.map(([r, n]) => `${r} ${n}`).join(", ")}`));
   // Cluster status keeps the 1.x meaning (nodes Up, resources held); health is stricter
   // (inactive or standby nodes, config differs, failed over, rejected packets): show its verdict.
-  const h = evaluateHealth(status, rejected);
+  const h = evaluateHealth(status, rejected, noAnswer);
   if (h.code !== OK) {
     const paint = h.code === WARNING ? p.warn : p.bad;
     out.push(paint(`  Health: ${h.state} (as drcm --client --command=health reports it)`));

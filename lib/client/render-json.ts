@@ -58,10 +58,11 @@ export interface ServingInfo {
 /** Whole milliseconds: the core measures with performance.now(). */
 const round = (v: number | null): number | null => (v === null ? null : Math.round(v));
 
-export function statusToJson(status: ClusterStatus, info: ServingInfo, now: number): StatusJson {
+/** `noAnswer`: nodes that missed the report deadline; they appear among the health problems. */
+export function statusToJson(status: ClusterStatus, info: ServingInfo, now: number, noAnswer: readonly string[] = []): StatusJson {
   const up = new Set(status.nodes.filter(nodeIsUp).map((n) => n.nodename));
   const rejected = { ...(info.rejected ?? {}) };
-  const h = evaluateHealth(status, rejected);
+  const h = evaluateHealth(status, rejected, noAnswer);
   return {
     schema: STATUS_SCHEMA_ID,
     generatedAt: new Date(now).toISOString(),
@@ -114,6 +115,6 @@ export function statusToJson(status: ClusterStatus, info: ServingInfo, now: numb
   };
 }
 
-export function renderStatusJson(status: ClusterStatus, info: ServingInfo, now: number): string {
-  return `${JSON.stringify(statusToJson(status, info, now), null, 2)}\n`;
+export function renderStatusJson(status: ClusterStatus, info: ServingInfo, now: number, noAnswer: readonly string[] = []): string {
+  return `${JSON.stringify(statusToJson(status, info, now, noAnswer), null, 2)}\n`;
 }

@@ -18,6 +18,8 @@ import { renderRstatsNode } from "./render-rstats.ts";
 import { resolveNode, resolveResource } from "./resolve.ts";
 import type { Stamp } from "./stamp.ts";
 import type { Caller, Endpoint } from "../io/control-client.ts";
+import { errorMessage } from "../error.ts";
+import { noAnswerProblem, REPORT_DEADLINE_MS } from "./deadline.ts";
 
 export interface ClientContext {
   readonly cluster: Cluster;
@@ -36,6 +38,8 @@ export interface ClientContext {
   readonly precheckReload?: () => Promise<string | null>;
   /** Why this node's auth key cannot be used (a local problem), or null/absent when it can. */
   readonly keyError?: string | null;
+  /** Report deadline for cm_stat, status and health; REPORT_DEADLINE_MS unless a test sets it. */
+  readonly deadlineMs?: number;
 }
 
 /** 1.x: unknown command, and unknown node for ping/rstats. */
@@ -125,16 +129,27 @@ interface Answer {
 
 interface Asked {
   readonly answer: Answer | null;
+  /** Why the nodes asked before the one that answered (config order, local first) failed. */
   readonly failures: string[];
   /** Nodes that answered with "authentication failed". */
   readonly authRefused: number;
+  /** Nodes that had not answered when the report deadline passed. */
+  readonly noAnswer: string[];
+  /** What the local node said when it failed outright (refused, error), not merely late. */
+  readonly localFailure: string | null;
 }
 
-/** Ask the local node for its live view; if it does not answer, the others in config order. */
-async function askStatus(ctx: ClientContext, localOnly = false): Promise<Asked> {
-  const failures: string[] = [];
-  let authRefused = 0;
-  type Failed = { error: string; authFailed?: true };
+type Failed = { error: string; authFailed?: true };
+
+/**
+ * Ask the local node and every peer at once, and wait until all have settled or the report
+ * deadline (REPORT_DEADLINE_MS from now) has passed, whichever comes first. The answer is the
+ * local node's live view; if it did not answer (in time), the first other node in config order
+ * that did. A frozen node costs the deadline, never the request timeout.
+ */
+async function askStatus(ctx: ClientContext): Promise<Asked> {
+  const deadlineMs = ctx.deadlineMs ?? REPORT_DEADLINE_MS;
+  const order = ctx.self !== null ? [ctx.self, ...ctx.cluster.nodes.filter((n) => n.nodename !== ctx.self!.nodename)] : [...ctx.cluster.nodes];
   const tryNode = async (n: NodeConfig): Promise<Answer | Failed> => {
     const r = await ctx.caller.call(endpointOf(ctx, n), "status", []);
     if (!r.ok) return r;
@@ -142,24 +157,42 @@ async function askStatus(ctx: ClientContext, localOnly = false): Promise<Asked> 
     if (!v.success) return { error: "unexpected reply" };
     return { node: n, status: v.data.status, info: v.data.info };
   };
-  const failed = (n: NodeConfig, r: Failed): void => {
-    if (r.authFailed) authRefused++;
-    failures.push(failureText(n.nodename, r));
-  };
-  if (ctx.self !== null) {
-    const r = await tryNode(ctx.self);
-    if ("node" in r) return { answer: r, failures, authRefused };
-    failed(ctx.self, r);
-    if (localOnly) return { answer: null, failures, authRefused };
+  const results: (Answer | Failed | undefined)[] = order.map(() => undefined);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await new Promise<void>((resolve) => {
+    let pending = order.length;
+    if (pending === 0) return resolve();
+    timer = setTimeout(resolve, deadlineMs);
+    order.forEach((n, i) => {
+      void tryNode(n)
+        .catch((e: unknown): Failed => ({ error: errorMessage(e) }))
+        .then((r) => {
+          results[i] = r;
+          if (--pending === 0) resolve();
+        });
+    });
+  });
+  clearTimeout(timer);
+  // Snapshot: a reply arriving after the deadline changes nothing.
+  const got = [...results];
+  const failures: string[] = [];
+  const noAnswer: string[] = [];
+  let authRefused = 0;
+  let answer: Answer | null = null;
+  got.forEach((r, i) => {
+    const n = order[i]!;
+    if (r === undefined) noAnswer.push(n.nodename);
+    else if (!("node" in r) && r.authFailed) authRefused++;
+  });
+  for (let i = 0; i < order.length && answer === null; i++) {
+    const r = got[i];
+    const n = order[i]!;
+    if (r !== undefined && "node" in r) answer = r;
+    else failures.push(r === undefined ? noAnswerProblem(n.nodename, deadlineMs) : failureText(n.nodename, r));
   }
-  const others = ctx.cluster.nodes.filter((n) => n.nodename !== ctx.self?.nodename);
-  const results = await Promise.all(others.map(tryNode));
-  for (let i = 0; i < others.length; i++) {
-    const r = results[i]!;
-    if ("node" in r) return { answer: r, failures, authRefused };
-    failed(others[i]!, r);
-  }
-  return { answer: null, failures, authRefused };
+  const local = ctx.self !== null ? got[0] : undefined;
+  const localFailure = local !== undefined && !("node" in local) ? failureText(ctx.self!.nodename, local) : null;
+  return { answer, failures, authRefused, noAnswer, localFailure };
 }
 
 function noteFallback(ctx: ClientContext, answer: Answer | null, failures: string[]): void {
@@ -169,33 +202,36 @@ function noteFallback(ctx: ClientContext, answer: Answer | null, failures: strin
 }
 
 async function cmStat(ctx: ClientContext): Promise<number> {
-  const { answer, failures, authRefused } = await askStatus(ctx);
+  const { answer, failures, authRefused, noAnswer } = await askStatus(ctx);
   noteFallback(ctx, answer, failures);
-  ctx.out(renderCmStat(answer?.status ?? null, ctx.cluster, { now: ctx.now(), stamp: ctx.stamp, paint: ctx.paint, rejected: answer?.info.rejected }));
+  ctx.out(renderCmStat(answer?.status ?? null, ctx.cluster, { now: ctx.now(), stamp: ctx.stamp, paint: ctx.paint, rejected: answer?.info.rejected, noAnswer }));
   // 1.x: always 0 when nodes are down, scripts grep the text. But "all Down" because our key is
   // refused is a local fault, not an outage: fail so a script does not page for the cluster.
   return answer === null && authRefused > 0 ? EXIT_FAILED : 0;
 }
 
 async function statusJson(ctx: ClientContext): Promise<number> {
-  const { answer, failures } = await askStatus(ctx);
+  const { answer, failures, noAnswer } = await askStatus(ctx);
   noteFallback(ctx, answer, failures);
   if (answer === null) {
     ctx.err("drcm: ERROR - No cluster node answered: cannot report status\n");
     return 1;
   }
-  ctx.out(renderStatusJson(answer.status, answer.info, ctx.now()));
+  ctx.out(renderStatusJson(answer.status, answer.info, ctx.now(), noAnswer));
   return 0;
 }
 
 async function health(ctx: ClientContext): Promise<number> {
-  // A check runs on a node about that node's cluster: if the local node does not answer, that is
-  // the critical news, whatever the others would say.
-  const { answer, failures } = await askStatus(ctx, true);
+  // A check runs on a node about that node's cluster: if the local node refuses or fails outright,
+  // that is the critical news, whatever the others would say. A local node that is merely late
+  // (frozen, overloaded) is a WARNING when a peer answered in time; CRITICAL when nobody did.
+  const { answer, failures, localFailure, noAnswer } = await askStatus(ctx);
   const h =
-    answer !== null
-      ? evaluateHealth(answer.status, answer.info.rejected)
-      : healthFailure(CRITICAL, failures.length > 0 ? failures.join("; ") : "no cluster node answered");
+    localFailure !== null
+      ? healthFailure(CRITICAL, localFailure)
+      : answer !== null
+        ? evaluateHealth(answer.status, answer.info.rejected, noAnswer)
+        : healthFailure(CRITICAL, failures.length > 0 ? failures.join("; ") : "no cluster node answered");
   ctx.out(`${h.line}\n`);
   return h.code;
 }

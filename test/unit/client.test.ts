@@ -5,6 +5,7 @@ import { parseCommand } from "../../lib/client/commands.ts";
 import { PLAIN } from "../../lib/client/paint.ts";
 import { resolveNode, resolveResource } from "../../lib/client/resolve.ts";
 import { runCommand, takeOptions, type ClientContext } from "../../lib/client/run.ts";
+import { REPORT_DEADLINE_MS } from "../../lib/client/deadline.ts";
 import { utcStamp } from "../../lib/client/stamp.ts";
 import { whoAmI, type CallResult, type Caller, type Endpoint } from "../../lib/io/control-client.ts";
 import type { ClusterStatus } from "../../lib/core/types.ts";
@@ -17,15 +18,16 @@ interface Run {
   calls: { node: string; command: string; args: readonly string[]; unix: boolean }[];
 }
 
-/** `down`: nodes that do not answer; `view`: what each answering node reports. */
+/** `down`: nodes that refuse at once; `frozen`: nodes that never answer; `view`: what each answering node reports. */
 async function run(
   words: string[],
-  o: { down?: string[]; refuse?: string[]; view?: ClusterStatus; self?: string | null; console?: boolean; node?: string | null; count?: number; precheck?: string | null; keyError?: string; rejected?: Record<string, number> } = {},
+  o: { down?: string[]; frozen?: string[]; refuse?: string[]; view?: ClusterStatus; self?: string | null; console?: boolean; node?: string | null; count?: number; precheck?: string | null; keyError?: string; rejected?: Record<string, number> } = {},
 ): Promise<Run> {
   const r: Run = { code: -1, out: "", err: "", calls: [] };
   const caller: Caller = {
     async call(ep: Endpoint, command, args): Promise<CallResult> {
       r.calls.push({ node: ep.nodename, command, args, unix: ep.unixPath !== null });
+      if (o.frozen?.includes(ep.nodename)) return new Promise<CallResult>(() => {});
       if (o.down?.includes(ep.nodename)) return { ok: false, error: "ECONNREFUSED" };
       if (o.refuse?.includes(ep.nodename)) return { ok: false, error: "authentication failed", authFailed: true };
       const info = { nodename: ep.nodename, version: "2.0.0", uptimeMs: 1, rejected: o.rejected ?? {} };
@@ -53,10 +55,16 @@ async function run(
   return r;
 }
 
-test("runCommand() cm_stat asks the local node (over its unix socket) and exits 0", async () => {
+test("runCommand() cm_stat asks the local node (over its unix socket) and the peers at once, and exits 0", async () => {
   const r = await run(["cm_stat"]);
   expect(r.code).toBe(0);
-  expect(r.calls).toEqual([{ node: "cmnode1", command: "status", args: [], unix: true }]);
+  expect(r.calls).toEqual([
+    { node: "cmnode1", command: "status", args: [], unix: true },
+    { node: "cmnode2", command: "status", args: [], unix: false },
+    { node: "cmnode3", command: "status", args: [], unix: false },
+  ]);
+  expect(r.out).toContain("Answered by: cmnode1");
+  expect(r.out).not.toContain("No answer");
   expect(r.out).toContain("Cluster status: HEALTHY");
 });
 
@@ -103,7 +111,66 @@ test("runCommand() health exits with the plugin code, CRITICAL when the local no
   const r = await run(["health"], { down: ["cmnode1"] });
   expect(r.code).toBe(2);
   expect(r.out).toBe("DRCM CRITICAL - cmnode1 did not answer (ECONNREFUSED)\n");
-  expect(r.calls).toHaveLength(1);
+});
+
+// A frozen node (SIGSTOP) accepts the connection and never replies: the report must not wait for it.
+const elapsed = async (f: () => Promise<Run>): Promise<{ r: Run; ms: number }> => {
+  const t0 = performance.now();
+  const r = await f();
+  return { r, ms: performance.now() - t0 };
+};
+
+test("runCommand() cm_stat with a frozen peer reports at the deadline, the rest shown, the peer as no answer", async () => {
+  const { r, ms } = await elapsed(() => run(["cm_stat"], { frozen: ["cmnode2"] }));
+  expect(ms).toBeGreaterThanOrEqual(REPORT_DEADLINE_MS - 5);
+  expect(ms).toBeLessThan(REPORT_DEADLINE_MS + 300);
+  expect(r.code).toBe(0);
+  expect(r.out).toContain("Answered by: cmnode1\n  No answer within 150 ms: cmnode2\n");
+  // The answering node's view decides Up/Down, not the missed deadline.
+  expect(r.out).toContain("  cmnode2\tha2.test\tUp  \t");
+  expect(r.out).toContain("Health: WARNING");
+  expect(r.out).toContain("    cmnode2 did not answer within 150 ms\n");
+  expect(r.err).toBe("");
+});
+
+test("runCommand() cm_stat with the local daemon frozen uses the first peer that answered, by the deadline", async () => {
+  const { r, ms } = await elapsed(() => run(["cm_stat"], { frozen: ["cmnode1"] }));
+  expect(ms).toBeLessThan(REPORT_DEADLINE_MS + 300);
+  expect(r.code).toBe(0);
+  expect(r.err).toBe("drcm: cmnode1 did not answer within 150 ms\ndrcm: status from cmnode2\n");
+  expect(r.out).toContain("Answered by: cmnode2\n  No answer within 150 ms: cmnode1\n");
+  expect(r.out).toContain("  cmnode1\tha1.test\tUp  \t");
+});
+
+test("runCommand() cm_stat when no node answers in time: no answer, not Down", async () => {
+  const { r, ms } = await elapsed(() => run(["cm_stat"], { frozen: ["cmnode1", "cmnode2", "cmnode3"] }));
+  expect(ms).toBeLessThan(REPORT_DEADLINE_MS + 300);
+  expect(r.code).toBe(0);
+  expect(r.out).toContain("  cmnode1\tha1.test\tNo answer\t");
+  expect(r.out).not.toContain("\tDown\t");
+  expect(r.out).toContain("  No answer within 150 ms: cmnode1, cmnode2, cmnode3\n");
+});
+
+test("runCommand() health with a frozen node: WARNING for it at the deadline, CRITICAL only when nobody answered", async () => {
+  const peer = await elapsed(() => run(["health"], { frozen: ["cmnode3"] }));
+  expect(peer.ms).toBeLessThan(REPORT_DEADLINE_MS + 300);
+  expect(peer.r.code).toBe(1);
+  expect(peer.r.out).toStartWith("DRCM WARNING - 3/3 nodes up");
+  expect(peer.r.out).toContain(": cmnode3 did not answer within 150 ms |");
+  const local = await run(["health"], { frozen: ["cmnode1"] });
+  expect(local.code).toBe(1);
+  expect(local.out).toContain("cmnode1 did not answer within 150 ms");
+  const none = await run(["health"], { frozen: ["cmnode1"], down: ["cmnode2", "cmnode3"] });
+  expect(none.code).toBe(2);
+  expect(none.out).toBe("DRCM CRITICAL - cmnode1 did not answer within 150 ms; cmnode2 did not answer (ECONNREFUSED); cmnode3 did not answer (ECONNREFUSED)\n");
+});
+
+test("runCommand() status --json with a frozen peer lists it among the health problems", async () => {
+  const { r, ms } = await elapsed(() => run(["status", "--json"], { frozen: ["cmnode2"] }));
+  expect(ms).toBeLessThan(REPORT_DEADLINE_MS + 300);
+  const j = JSON.parse(r.out);
+  expect(j.answeredBy).toBe("cmnode1");
+  expect(j.health).toMatchObject({ state: "WARNING", problems: ["cmnode2 did not answer within 150 ms"] });
 });
 
 test("runCommand() status --json prints the JSON document", async () => {
