@@ -113,13 +113,13 @@ export async function runCommand(ctx: ClientContext, words: readonly string[], o
   }
 }
 
-interface Answer {
+export interface Answer {
   readonly node: NodeConfig;
   readonly status: ClusterStatus;
   readonly info: NodeInfo;
 }
 
-interface Asked {
+export interface Asked {
   readonly answer: Answer | null;
   readonly failures: string[];
   /** Nodes that answered with "authentication failed". */
@@ -127,7 +127,7 @@ interface Asked {
 }
 
 /** Ask the local node for its live view; if it does not answer, the others in config order. */
-async function askStatus(ctx: ClientContext, localOnly = false): Promise<Asked> {
+export async function askStatus(ctx: ClientContext, localOnly = false): Promise<Asked> {
   const failures: string[] = [];
   let authRefused = 0;
   type Failed = { error: string; authFailed?: true };
