@@ -22,6 +22,8 @@ async function run(o: CliOptions): Promise<number> {
       return (await import("./lib/install.ts")).runInstall(o);
     case "import-heartbeat":
       return (await import("./lib/import/heartbeat.ts")).runImportHeartbeat(o);
+    case "simulate":
+      return (await import("./lib/simulate/main.ts")).runSimulate(o);
     case "demo":
       return (await import("./lib/demo.ts")).runDemo(o);
     case "server":

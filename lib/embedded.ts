@@ -113,6 +113,8 @@ import f__usr_share_doc_drcm_protocol_md from "../packaging/doc/protocol.md" wit
 // @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
 import f__usr_share_doc_drcm_resource_agents_md from "../packaging/doc/resource-agents.md" with { type: "file" };
 // @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
+import f__usr_share_doc_drcm_simulate_md from "../packaging/doc/simulate.md" with { type: "file" };
+// @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
 import f__usr_share_man_man8_drcm_8 from "../packaging/drcm.8" with { type: "file" };
 
 export interface EmbeddedEntry {
@@ -195,6 +197,7 @@ export const EMBEDDED: readonly EmbeddedEntry[] = [
   { path: "/usr/share/doc/drcm/packaging.md", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "packaging/doc/packaging.md", data: f__usr_share_doc_drcm_packaging_md as string },
   { path: "/usr/share/doc/drcm/protocol.md", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "packaging/doc/protocol.md", data: f__usr_share_doc_drcm_protocol_md as string },
   { path: "/usr/share/doc/drcm/resource-agents.md", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "packaging/doc/resource-agents.md", data: f__usr_share_doc_drcm_resource_agents_md as string },
+  { path: "/usr/share/doc/drcm/simulate.md", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "packaging/doc/simulate.md", data: f__usr_share_doc_drcm_simulate_md as string },
   { path: "/usr/share/man/man8/drcm.8", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "packaging/drcm.8", data: f__usr_share_man_man8_drcm_8 as string },
   { path: "/var/lib/drcm", type: "dir", mode: 0o755, config: null, pkg: "main" },
   { path: "/var/lib/drcm/installed.sha256", type: "record", mode: 0o644, config: "noreplace", pkg: "main" },

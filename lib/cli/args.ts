@@ -9,6 +9,7 @@ export type Mode =
   | "install"
   | "import-heartbeat"
   | "demo"
+  | "simulate"
   | "help"
   | "version";
 
@@ -47,7 +48,9 @@ export interface CliOptions {
   /** demo flags. */
   netns: boolean;
   keep: boolean;
-  /** Words that are not flags (demo, console commands). */
+  /** --from-status=FILE for --simulate: a saved `status --json` instead of the live status. */
+  fromStatus: string | null;
+  /** Words that are not flags (demo, console commands, --simulate events). */
   rest: string[];
 }
 
@@ -67,7 +70,7 @@ const int = (flag: string, v: string): number => {
 };
 
 /** Flags that take a value; the value may follow as `--flag=V` or as the next word `--flag V`. */
-const VALUE_FLAGS = new Set(["config-file", "command", "debug-level", "verbose-level", "log-file", "log-level", "node", "root", "pidfile"]);
+const VALUE_FLAGS = new Set(["config-file", "command", "debug-level", "verbose-level", "log-file", "log-level", "node", "root", "pidfile", "from-status"]);
 
 export function parseArgs(argv: readonly string[]): CliOptions {
   const o: CliOptions = {
@@ -96,6 +99,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     haDir: "/etc/ha.d",
     netns: false,
     keep: false,
+    fromStatus: null,
     rest: [],
   };
   const modes: Mode[] = [];
@@ -204,6 +208,13 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         case "keep":
           o.keep = true;
           break;
+        case "simulate":
+          modes.push("simulate");
+          if (value !== null && value !== "") o.rest.push(value);
+          break;
+        case "from-status":
+          o.fromStatus = need();
+          break;
         default:
           throw new UsageError(`Unknown option --${name}: use --help to list valid options`);
       }
@@ -242,14 +253,16 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     else o.rest.push(arg);
   }
   // 1.x precedence: --check-config, then --client, otherwise server; help and version win over all.
-  const order: Mode[] = ["help", "version", "check-config", "keygen", "install", "import-heartbeat", "demo", "client"];
+  const order: Mode[] = ["help", "version", "check-config", "keygen", "install", "import-heartbeat", "demo", "simulate", "client"];
   o.mode = order.find((m) => modes.includes(m)) ?? "server";
   // 1.x ignored stray words silently; a typo like `drcm check-config` then started a server.
   // Words after --command= belong to the command (`--command=move ledger node1`, as the manual writes it).
   const commandWords = o.mode === "client" && o.command !== null;
-  if (o.mode !== "demo" && !commandWords && o.rest.length > 0) {
+  // Words after --simulate are its events.
+  if (o.mode !== "demo" && o.mode !== "simulate" && !commandWords && o.rest.length > 0) {
     const hint = o.mode === "client" ? ` (client commands go in --command="${o.rest.join(" ")}")` : "";
     throw new UsageError(`Unexpected argument "${o.rest[0]}"${hint}: use --help to list valid options`);
   }
+  if (o.fromStatus !== null && o.mode !== "simulate") throw new UsageError("--from-status=FILE only goes with --simulate");
   return o;
 }

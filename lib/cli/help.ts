@@ -35,6 +35,15 @@ Console and client:
   -nNODE, -cN                    node for ping/rstats (nodename, hostname or IP); ping count
   Run "drcm --client --command=help" for the command list.
 
+What-if (offline; touches nothing):
+  --simulate [--from-status=FILE] [--json] EVENT ...
+                                 run every node's real logic on a virtual clock from the live
+                                 status (or FILE, saved with --command="status --json"), apply
+                                 the events, print each step's changes and the final placement.
+                                 Events: kill NODE, stop NODE, start NODE, standby NODE,
+                                 unstandby NODE, "partition A,B | C", heal, "fail NICK [on NODE]",
+                                 "move NICK NODE", cleanup NICK, "wait 10s"
+
 Service life:
   --daemon --pidfile=PATH        detach from the terminal (init.d), pid written to PATH
   --install [--root=DIR] [--dry-run] [--force]

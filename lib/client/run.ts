@@ -121,13 +121,13 @@ export async function runCommand(ctx: ClientContext, words: readonly string[], o
   }
 }
 
-interface Answer {
+export interface Answer {
   readonly node: NodeConfig;
   readonly status: ClusterStatus;
   readonly info: NodeInfo;
 }
 
-interface Asked {
+export interface Asked {
   readonly answer: Answer | null;
   /** Why the nodes asked before the one that answered (config order, local first) failed. */
   readonly failures: string[];
@@ -147,7 +147,7 @@ type Failed = { error: string; authFailed?: true };
  * local node's live view; if it did not answer (in time), the first other node in config order
  * that did. A frozen node costs the deadline, never the request timeout.
  */
-async function askStatus(ctx: ClientContext): Promise<Asked> {
+export async function askStatus(ctx: ClientContext): Promise<Asked> {
   const deadlineMs = ctx.deadlineMs ?? REPORT_DEADLINE_MS;
   const order = ctx.self !== null ? [ctx.self, ...ctx.cluster.nodes.filter((n) => n.nodename !== ctx.self!.nodename)] : [...ctx.cluster.nodes];
   const tryNode = async (n: NodeConfig): Promise<Answer | Failed> => {
