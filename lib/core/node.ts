@@ -23,15 +23,18 @@ import { failuresWire } from "./failures.ts";
 /** Commands that change the cluster-wide operator register (and so carry a generation). */
 const changesRegister = (c: OperatorCommand): boolean => c.op === "move" || c.op === "clear" || (c.op === "maintenance" && c.node === null);
 
-/** By value: a Step hands out a new copy only when something in it changed. */
-const samePersisted = (a: Persisted, b: Persisted): boolean => JSON.stringify(a) === JSON.stringify(b);
+/**
+ * What the persisted state depends on, cheap enough for every call: every change of a pin or of cluster
+ * maintenance takes a new operator generation, so the generation stands for the whole register.
+ */
+const persistKey = (s: CoreState): string => `${s.standby ? 1 : 0}${s.maintenance ? 1 : 0}${s.op.maintenance ? 1 : 0}:${s.op.gen}`;
 
 export { slotsOf } from "./slots.ts";
 
 export class Core {
   readonly #s: CoreState;
-  /** The operator state as last handed out (or given at start): a Step carries `persist` when it differs. */
-  #persisted: Persisted;
+  /** Key of the operator state as last handed out (or given at start): a Step carries `persist` when it differs. */
+  #persisted: string;
 
   /**
    * `persisted`: what the previous run on this node handed out (standby, maintenance, the operator
@@ -41,7 +44,7 @@ export class Core {
     this.#s = newState(cluster, self, opts.now, opts.standby ?? false);
     setSlots(this.#s, slotsOf(cluster));
     if (opts.persisted) restoreOperator(this.#s, opts.persisted);
-    this.#persisted = persistedOf(this.#s);
+    this.#persisted = persistKey(this.#s);
     this.#s.quorum = computeQuorum(this.#s, opts.now);
   }
 
@@ -157,10 +160,10 @@ export class Core {
     const t = beginCall(s, now);
     if (change(s, t) !== false) settle(s, t);
     const step = finishCall(s, t);
-    const persisted = persistedOf(s);
-    if (samePersisted(persisted, this.#persisted)) return step;
-    this.#persisted = persisted;
-    return { ...step, persist: persisted };
+    const key = persistKey(s);
+    if (key === this.#persisted) return step;
+    this.#persisted = key;
+    return { ...step, persist: persistedOf(s) };
   }
 
   status(now: number): ClusterStatus {
