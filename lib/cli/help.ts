@@ -27,7 +27,9 @@ Config and keys:
 Console and client:
   --client                       interactive console (help, tab completion, exit/quit)
   --client --command=CMD         run one command: help, cm_stat, rstats [NODE], ping [NODE],
-                                 printcfg, status --json, health, explain NICK (where it runs,
+                                 printcfg, status --json, health, watch [--json] [--interval=D]
+                                 (live cm_stat until Ctrl-C; piped: one line per cluster event),
+                                 explain NICK (where it runs,
                                  why, where it goes next), standby NODE, unstandby NODE,
                                  move NICK NODE [--lifetime=D], clear NICK|--all,
                                  maintenance on|off [NODE], cleanup NICK, reload (every node; a change

@@ -2,7 +2,7 @@
 // The same table drives `--command=`, the console, its help and its tab completion.
 
 /** onoff: the word on or off; lifetime: `--lifetime=DURATION`; all: a NICK or `--all`. */
-export type ArgKind = "node" | "nick" | "json" | "onoff" | "lifetime" | "nickOrAll";
+export type ArgKind = "node" | "nick" | "json" | "onoff" | "lifetime" | "nickOrAll" | "interval";
 
 export interface CommandSpec {
   readonly name: string;
@@ -23,6 +23,14 @@ export const COMMANDS: readonly CommandSpec[] = [
   { name: "rstats", args: ["node"], required: 0, usage: "rstats [NODE]", summary: "raw resource list of every node (or NODE)", operator: false },
   { name: "ping", args: ["node"], required: 0, usage: "ping [NODE]", summary: "reach every node (or NODE, -cN times) over the control channel", operator: false },
   { name: "printcfg", args: [], required: 0, usage: "printcfg", summary: "dump the local config file", operator: false },
+  {
+    name: "watch",
+    args: ["json", "interval"],
+    required: 0,
+    usage: "watch [--json] [--interval=DURATION]",
+    summary: "live cm_stat on a terminal, redrawn in place with changes highlighted, until Ctrl-C; else one line per cluster event",
+    operator: false,
+  },
   { name: "explain", args: ["nick"], required: 1, usage: "explain NICK", summary: "where resource NICK runs, why, and where it would go next", operator: false },
   { name: "standby", args: ["node"], required: 1, usage: "standby NODE", summary: "NODE keeps running but gives up and takes no resources", operator: true },
   { name: "unstandby", args: ["node"], required: 1, usage: "unstandby NODE", summary: "end standby of NODE", operator: true },
@@ -103,6 +111,11 @@ export function nonInteractiveHelp(program = "drcm"): string {
     "",
     "Cluster status as JSON (schema drcm.status/1):",
     `${c}status --json`,
+    "",
+    "Live view: cm_stat redrawn in place on a terminal until Ctrl-C; piped, one line per cluster event:",
+    `${c}watch`,
+    `${c}"watch --interval=2s"`,
+    `${c}"watch --json" | logger -t drcm-events`,
     "",
     "Where a resource runs, why, and where it would go next:",
     `${c}"explain NICKNAME"`,

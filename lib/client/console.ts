@@ -35,6 +35,7 @@ export function complete(cluster: Cluster, line: string): [string[], string] {
       ...(kind === "nickOrAll" ? [...nicknames, "--all"] : []),
       ...(kind === "onoff" ? ["on", "off"] : []),
       ...(kind === "lifetime" ? ["--lifetime="] : []),
+      ...(kind === "interval" ? ["--interval="] : []),
       ...(spec?.args.includes("json") && !before.includes("--json") ? ["--json"] : []),
     ];
   }
@@ -74,7 +75,9 @@ export async function runConsole(
   const where = ctx.self !== null ? `local node ${ctx.self.nodename}` : "local node unknown: asking the first node that answers";
   ctx.out(`${BANNER} console (${where}). Type help for commands, exit to leave.\n`);
   let closed = false;
-  rl.on("SIGINT", () => rl.close());
+  // Ctrl-C ends a running watch and returns to the prompt; at the prompt it leaves the console.
+  let running: AbortController | null = null;
+  rl.on("SIGINT", () => (running !== null ? running.abort() : rl.close()));
   rl.on("close", () => {
     closed = true;
   });
@@ -91,7 +94,14 @@ export async function runConsole(
     const words = splitWords(line);
     if (words.length > 0) {
       if (words[0] === "exit" || words[0] === "quit") break;
-      await runCommand(ctx, words, opts);
+      if (ctx.live !== undefined && words[0] === "watch") {
+        running = new AbortController();
+        const signal = AbortSignal.any([ctx.live.signal, running.signal]);
+        await runCommand({ ...ctx, live: { ...ctx.live, tty: io.terminal ? ctx.live.tty : null, signal } }, words, opts);
+        running = null;
+      } else {
+        await runCommand(ctx, words, opts);
+      }
     }
     if (closed) break;
     rl.prompt();

@@ -11,6 +11,9 @@ import { nonInteractiveHelp, splitWords } from "./commands.ts";
 import { healthFailure, UNKNOWN } from "./health.ts";
 import { makePaint, wantColor } from "./paint.ts";
 import { runCommand, type ClientContext } from "./run.ts";
+import { realSleep } from "./watch.ts";
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 import { localStamp } from "./stamp.ts";
 import { makeCaller, whoAmI } from "../io/control-client.ts";
 
@@ -56,7 +59,7 @@ async function client(o: CliOptions): Promise<number> {
   const auth = readAuthKey(cluster.etcDir);
   const key = "key" in auth ? auth.key : null;
   const paint = makePaint(wantColor({ noColor: o.noColor, isTty: process.stdout.isTTY === true, env: process.env }));
-  const ctx: ClientContext = {
+  const ctx: Mutable<ClientContext> = {
     cluster,
     self: typeof self === "string" ? null : self,
     caller: makeCaller(key, whoAmI(hostname()), "error" in auth ? auth.error : null),
@@ -72,6 +75,27 @@ async function client(o: CliOptions): Promise<number> {
       const r = await loadAndCheck(cluster.file, { node: o.node, environment: false });
       return usableCluster(r) !== null ? null : errorLines(r, "drcm: ").join("\n");
     },
+  };
+  const stop = new AbortController();
+  if (words[0] === "watch") {
+    // watch runs until Ctrl-C (SIGINT), SIGTERM or a closed stdout (piped into head, say): all end it cleanly.
+    for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => stop.abort());
+    process.stdout.on("error", () => stop.abort());
+  }
+  const stdout = process.stdout;
+  ctx.live = {
+    tty: stdout.isTTY === true
+      ? {
+          columns: () => stdout.columns ?? 80,
+          rows: () => stdout.rows ?? 24,
+          onResize: (cb) => {
+            stdout.on("resize", cb);
+            return () => void stdout.off("resize", cb);
+          },
+        }
+      : null,
+    signal: stop.signal,
+    sleep: realSleep,
   };
   if (o.command === null) {
     const { runConsole } = await import("./console.ts");

@@ -20,6 +20,7 @@ import type { Stamp } from "./stamp.ts";
 import type { Caller, Endpoint } from "../io/control-client.ts";
 import { errorMessage } from "../error.ts";
 import { noAnswerProblem, REPORT_DEADLINE_MS } from "./deadline.ts";
+import { parseWatchArgs, watch, type LiveIo } from "./watch.ts";
 
 export interface ClientContext {
   readonly cluster: Cluster;
@@ -40,6 +41,8 @@ export interface ClientContext {
   readonly keyError?: string | null;
   /** Report deadline for cm_stat, status and health; REPORT_DEADLINE_MS unless a test sets it. */
   readonly deadlineMs?: number;
+  /** Terminal, stop signal and sleep for `watch`; absent where no live view can run. */
+  readonly live?: LiveIo;
 }
 
 /** 1.x: unknown command, and unknown node for ping/rstats. */
@@ -116,6 +119,14 @@ export async function runCommand(ctx: ClientContext, words: readonly string[], o
       return ping(ctx, arg0 ?? node, count);
     case "explain":
       return explain(ctx, arg0!);
+    case "watch": {
+      const w = parseWatchArgs(p.args, p.json || ctx.json);
+      if (typeof w === "string") {
+        ctx.err(`drcm: ERROR - ${w}\n`);
+        return EXIT_FAILED;
+      }
+      return watch(ctx, w, { askStatus, endpointOf: (n) => endpointOf(ctx, n) });
+    }
     default:
       return operator(ctx, p.spec, p.args);
   }
