@@ -84,15 +84,27 @@ async function one(n: number): Promise<Record<string, unknown>> {
     const rss = procs.map((p) => rssMb(p.pid));
     console.log(`  idle CPU per node: median ${median(cpu).toFixed(2)}%, max ${Math.max(...cpu).toFixed(2)}% of a core; RSS median ${median(rss).toFixed(1)} MB, max ${Math.max(...rss).toFixed(1)} MB`);
 
-    // cm_stat from n1, five times.
+    // cm_stat from n1, five times; the client's own start-up (drcm --version) for comparison, and how
+    // many nodes missed the 150 ms report deadline ("No answer within 150 ms: ...").
     const lat: number[] = [];
+    const late: number[] = [];
     for (let i = 0; i < 5; i++) {
       const s = performance.now();
       const r = Bun.spawnSync([BIN, "--client", `--config-file=${cfg}`, "--node=n1", "--command=cm_stat"], { stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } });
       lat.push(performance.now() - s);
+      const missed = /No answer within \d+ ms: (.*)/.exec(r.stdout.toString())?.[1];
+      late.push(missed === undefined ? 0 : missed.split(",").length);
       if (r.exitCode !== 0 && i === 0) console.log(`  cm_stat exit ${r.exitCode}: ${r.stderr.toString().slice(0, 200)}`);
     }
-    console.log(`  cm_stat: median ${median(lat).toFixed(0)} ms, max ${Math.max(...lat).toFixed(0)} ms (process start included)`);
+    const startup: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const s = performance.now();
+      Bun.spawnSync([BIN, "--version"], { stdout: "pipe", stderr: "pipe" });
+      startup.push(performance.now() - s);
+    }
+    console.log(
+      `  cm_stat: median ${median(lat).toFixed(0)} ms, max ${Math.max(...lat).toFixed(0)} ms (process start included; drcm --version alone: median ${median(startup).toFixed(0)} ms); nodes past the deadline: median ${median(late)}, max ${Math.max(...late)} of ${n}`,
+    );
 
     // Death of the last node: time until every other node has logged it dead.
     const victim = names[n - 1]!;
@@ -114,6 +126,8 @@ async function one(n: number): Promise<Record<string, unknown>> {
       idleCpuPct: { median: median(cpu), max: Math.max(...cpu) },
       rssMb: { median: median(rss), max: Math.max(...rss) },
       cmStatMs: { median: median(lat), max: Math.max(...lat) },
+      clientStartMs: median(startup),
+      cmStatNoAnswer: { median: median(late), max: Math.max(...late) },
       deathAgreeMs: agree,
       deathFirstMs: Math.min(...times),
       deathSeenBy: seen.size,

@@ -14,3 +14,10 @@ export const REPORT_DEADLINE_MS = 150;
 export function noAnswerProblem(nodename: string, deadlineMs: number = REPORT_DEADLINE_MS): string {
   return `${nodename} did not answer within ${deadlineMs} ms`;
 }
+
+/**
+ * When no node at all has answered by the deadline, how much longer the report waits for the first
+ * answer (then it goes out at once with that one). Every node frozen costs deadline + grace; one
+ * frozen node, or a frozen local node with live peers, costs only the deadline.
+ */
+export const NO_ANSWER_GRACE_MS = 1000;

@@ -124,7 +124,11 @@ export function renderCmStat(status: ClusterStatus | null, cluster: Cluster, opt
   if (status !== null) {
     out.push(...nodeDetail(status, opts.rejected ?? {}, noAnswer, p));
     out.push(...resourceDetailBlock(status, sum, p, opts.now, stamp));
-    if (status.failures.length > 0) out.push(...failedActions(status, p, opts.now, stamp));
+    if (status.failures.length > 0) {
+      // One blank line between sections, whatever the block above ended with.
+      while (out[out.length - 1] === "") out.pop();
+      out.push(...failedActions(status, p, opts.now, stamp));
+    }
   }
   return `${out.join("\n")}\n`;
 }

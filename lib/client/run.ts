@@ -19,7 +19,7 @@ import { resolveNode, resolveResource } from "./resolve.ts";
 import type { Stamp } from "./stamp.ts";
 import type { Caller, Endpoint } from "../io/control-client.ts";
 import { errorMessage } from "../error.ts";
-import { noAnswerProblem, REPORT_DEADLINE_MS } from "./deadline.ts";
+import { NO_ANSWER_GRACE_MS, noAnswerProblem, REPORT_DEADLINE_MS } from "./deadline.ts";
 import { parseWatchArgs, watch, type LiveIo } from "./watch.ts";
 
 export interface ClientContext {
@@ -41,6 +41,8 @@ export interface ClientContext {
   readonly keyError?: string | null;
   /** Report deadline for cm_stat, status and health; REPORT_DEADLINE_MS unless a test sets it. */
   readonly deadlineMs?: number;
+  /** How much longer to wait for a first answer when none came by the deadline; NO_ANSWER_GRACE_MS unless a test sets it. */
+  readonly graceMs?: number;
   /** Terminal, stop signal and sleep for `watch`; absent where no live view can run. */
   readonly live?: LiveIo;
 }
@@ -170,16 +172,26 @@ export async function askStatus(ctx: ClientContext): Promise<Asked> {
   };
   const results: (Answer | Failed | undefined)[] = order.map(() => undefined);
   let timer: ReturnType<typeof setTimeout> | undefined;
+  const graceMs = ctx.graceMs ?? NO_ANSWER_GRACE_MS;
   await new Promise<void>((resolve) => {
     let pending = order.length;
     if (pending === 0) return resolve();
-    timer = setTimeout(resolve, deadlineMs);
+    // At the deadline the report goes out with what arrived. When nothing usable has (every node
+    // frozen, or this machine so loaded that no reply was read yet), a report of nothing but
+    // "no answer" helps nobody: wait up to the grace for the first answer, then report.
+    let graceful = false;
+    const answered = () => results.some((r) => r !== undefined && "node" in r);
+    timer = setTimeout(() => {
+      if (answered()) return resolve();
+      graceful = true;
+      timer = setTimeout(resolve, graceMs);
+    }, deadlineMs);
     order.forEach((n, i) => {
       void tryNode(n)
         .catch((e: unknown): Failed => ({ error: errorMessage(e) }))
         .then((r) => {
           results[i] = r;
-          if (--pending === 0) resolve();
+          if (--pending === 0 || (graceful && "node" in r)) resolve();
         });
     });
   });

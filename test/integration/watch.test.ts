@@ -49,10 +49,27 @@ describe.skipIf(!haveBinary)("resource watch, restart in place, max_failures", (
     expect(c.log("w1")).toMatch(/web/);
   });
 
+  test("the failures are kept and shown from every node: cm_stat Failed Actions, status JSON, health", async () => {
+    // Asked on w2, about what failed on w1: the history travels in w1's heartbeats.
+    const st = await c.client(["--command=cm_stat"], "w2");
+    expect(st.out).toContain("F a i l e d   A c t i o n s");
+    expect(st.out).toMatch(/service:web@w1 on w1: watch failed \d+ times, last exit 1: fake-agent: \S+ is broken on w1 at /);
+    expect(st.out).toContain("fake-agent: ");
+    const js = JSON.parse((await c.client(["--command=status --json"], "w2")).out);
+    const f = js.failures.find((x: { slot: string }) => x.slot === "service:web@w1");
+    expect(f).toMatchObject({ node: "w1", action: "watch" });
+    expect(f.count).toBeGreaterThanOrEqual(3);
+    expect(f.output.join("\n")).toContain("is broken on w1");
+    const h = await c.client(["--command=health"], "w2");
+    expect(h.out).toMatch(/failed action: watch service:web@w1 on w1 exit 1/);
+  });
+
   test("cleanup clears the fail count: the primary takes its service back", async () => {
     rmSync(join(c.dir, "agent", "w1"), { recursive: true, force: true });
     const r = await c.client(["--command=cleanup web"], "w1");
     expect(r.code).toBe(0);
     expect(await waitFor(() => c.has("w1", "httpd") && !c.has("w2", "httpd"), 10000)).toBeGreaterThanOrEqual(0);
+    // cleanup also ends the history, on every node.
+    expect(await waitFor(async () => !(await c.client(["--command=cm_stat"], "w2")).out.includes("F a i l e d   A c t i o n s"), 5000)).toBeGreaterThanOrEqual(0);
   });
 });

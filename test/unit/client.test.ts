@@ -5,7 +5,7 @@ import { parseCommand } from "../../lib/client/commands.ts";
 import { PLAIN } from "../../lib/client/paint.ts";
 import { resolveNode, resolveResource } from "../../lib/client/resolve.ts";
 import { runCommand, takeOptions, type ClientContext } from "../../lib/client/run.ts";
-import { REPORT_DEADLINE_MS } from "../../lib/client/deadline.ts";
+import { NO_ANSWER_GRACE_MS, REPORT_DEADLINE_MS } from "../../lib/client/deadline.ts";
 import { utcStamp } from "../../lib/client/stamp.ts";
 import { whoAmI, type CallResult, type Caller, type Endpoint } from "../../lib/io/control-client.ts";
 import type { ClusterStatus } from "../../lib/core/types.ts";
@@ -21,13 +21,15 @@ interface Run {
 /** `down`: nodes that refuse at once; `frozen`: nodes that never answer; `view`: what each answering node reports. */
 async function run(
   words: string[],
-  o: { down?: string[]; frozen?: string[]; refuse?: string[]; view?: ClusterStatus; self?: string | null; console?: boolean; node?: string | null; count?: number; precheck?: string | null; keyError?: string; rejected?: Record<string, number> } = {},
+  o: { down?: string[]; frozen?: string[]; refuse?: string[]; view?: ClusterStatus; self?: string | null; console?: boolean; node?: string | null; count?: number; precheck?: string | null; keyError?: string; rejected?: Record<string, number>; late?: Record<string, number> } = {},
 ): Promise<Run> {
   const r: Run = { code: -1, out: "", err: "", calls: [] };
   const caller: Caller = {
     async call(ep: Endpoint, command, args): Promise<CallResult> {
       r.calls.push({ node: ep.nodename, command, args, unix: ep.unixPath !== null });
       if (o.frozen?.includes(ep.nodename)) return new Promise<CallResult>(() => {});
+      const lateMs = o.late?.[ep.nodename];
+      if (lateMs !== undefined) await Bun.sleep(lateMs);
       if (o.down?.includes(ep.nodename)) return { ok: false, error: "ECONNREFUSED" };
       if (o.refuse?.includes(ep.nodename)) return { ok: false, error: "authentication failed", authFailed: true };
       const info = { nodename: ep.nodename, version: "2.0.0", uptimeMs: 1, rejected: o.rejected ?? {} };
@@ -142,13 +144,26 @@ test("runCommand() cm_stat with the local daemon frozen uses the first peer that
   expect(r.out).toContain("  cmnode1\tha1.test\tUp  \t");
 });
 
-test("runCommand() cm_stat when no node answers in time: no answer, not Down", async () => {
+test("runCommand() cm_stat when no node answers at all: no answer, not Down, after the deadline and the grace", async () => {
   const { r, ms } = await elapsed(() => run(["cm_stat"], { frozen: ["cmnode1", "cmnode2", "cmnode3"] }));
-  expect(ms).toBeLessThan(REPORT_DEADLINE_MS + 300);
+  expect(ms).toBeGreaterThanOrEqual(REPORT_DEADLINE_MS + NO_ANSWER_GRACE_MS - 20);
+  expect(ms).toBeLessThan(REPORT_DEADLINE_MS + NO_ANSWER_GRACE_MS + 300);
   expect(r.code).toBe(0);
   expect(r.out).toContain("  cmnode1\tha1.test\tNo answer\t");
   expect(r.out).not.toContain("\tDown\t");
   expect(r.out).toContain("  No answer within 150 ms: cmnode1, cmnode2, cmnode3\n");
+});
+
+test("runCommand() cm_stat when nothing came by the deadline reports the first late answer at once", async () => {
+  const { r, ms } = await elapsed(() => run(["cm_stat"], { frozen: ["cmnode1", "cmnode3"], late: { cmnode2: 400 } }));
+  expect(ms).toBeGreaterThanOrEqual(390);
+  expect(ms).toBeLessThan(400 + 300);
+  expect(r.out).toContain("Answered by: cmnode2");
+  expect(r.out).toContain("  No answer within 150 ms: cmnode1, cmnode3\n");
+  // With an answer in time, a late node is not waited for.
+  const quick = await elapsed(() => run(["cm_stat"], { late: { cmnode2: 400 } }));
+  expect(quick.ms).toBeLessThan(REPORT_DEADLINE_MS + 200);
+  expect(quick.r.out).toContain("No answer within 150 ms: cmnode2");
 });
 
 test("runCommand() health with a frozen node: WARNING for it at the deadline, CRITICAL only when nobody answered", async () => {
