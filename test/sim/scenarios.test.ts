@@ -390,5 +390,5 @@ describe("local health", () => {
         account(w);
       }
     }
-  });
+  }, 60000);
 });
