@@ -3,37 +3,17 @@ import { describe, expect, test } from "bun:test";
 import { causeCode, describeCause, type Cause } from "../../lib/core/cause.ts";
 import { Core } from "../../lib/core/node.ts";
 import { place, type NodeView, type View } from "../../lib/core/placement.ts";
-import type { Action, ClusterEvent, HeartbeatBody, Slot, Step } from "../../lib/core/types.ts";
+import type { Action, ClusterEvent, Slot, Step } from "../../lib/core/types.ts";
 import { makeCluster } from "../sim/topology.ts";
+import { clusterView, H, heartbeatBody, nodeView, svc, vip, type Over, type ViewOptions } from "./core-fixtures.ts";
 
-const vip: Slot = { id: "ipaddr:vip@n1", resource: "ipaddr:vip", kind: "ipaddr", nickname: "vip", owner: "n1", candidates: ["n1", "n2", "n3"], exclusive: true };
-const svc: Slot = { ...vip, id: "service:web@n1", resource: "service:web", kind: "service", nickname: "web", exclusive: false };
-
-type Over = Partial<Omit<NodeView, "holds" | "stable" | "failed">> & { holds?: Record<string, number>; stable?: string[]; failed?: string[] };
-const node = (o: Over = {}): NodeView => ({
-  alive: true,
-  leaving: false,
-  ready: true,
-  active: true,
-  standby: false,
-  quorum: true,
-  pingOk: null,
-  silentMs: 20,
-  upMs: 60_000,
-  ...o,
-  failed: new Set(o.failed ?? []),
-  stable: new Set(o.stable ?? []),
-  holds: new Map(Object.entries(o.holds ?? {})),
-});
-const view = (nodes: Record<string, Over>, opts: { autoFailback?: boolean; pins?: Record<string, string>; self?: string } = {}): View => ({
-  nodes: new Map(Object.entries(nodes).map(([k, v]) => [k, node(v)])),
-  autoFailback: opts.autoFailback ?? true,
-  pins: new Map(Object.entries(opts.pins ?? {})),
+const node = (o: Over = {}): NodeView => nodeView(o, { silentMs: 20, upMs: 60_000 });
+const view = (nodes: Record<string, Over>, opts: ViewOptions & { self?: string } = {}): View => ({
+  ...clusterView(nodes, opts, node),
   self: opts.self ?? "n2",
   failbackDelayMs: 5000,
   maxFailures: 3,
 });
-const H = (claim: number) => ({ [vip.id]: claim, [svc.id]: claim });
 const dead = (silentMs: number | null): Over => ({ alive: false, silentMs });
 
 describe("place() cause", () => {
@@ -149,22 +129,7 @@ describe("describeCause()", () => {
 });
 
 describe("Core.status() cause", () => {
-  const hb = (over: Partial<HeartbeatBody> = {}): HeartbeatBody => ({
-    kind: "heartbeat",
-    config: "f".repeat(64),
-    active: true,
-    standby: false,
-    ready: true,
-    leaving: false,
-    quorum: true,
-    pingOk: null,
-    alive: [],
-    stable: [],
-    holds: [],
-    failed: [],
-    uptimeMs: 1000,
-    ...over,
-  });
+  const hb = heartbeatBody;
 
   test("status() carries the cause of a takeover, its text as reason, and where the slot would go next", () => {
     const cluster = makeCluster({ nodes: 3 });

@@ -8,23 +8,9 @@ import { newState, setSlots } from "../../lib/core/state.ts";
 import type { Action, HeartbeatBody, Step } from "../../lib/core/types.ts";
 import { viewOf } from "../../lib/core/view.ts";
 import { makeCluster } from "../sim/topology.ts";
+import { heartbeatBody } from "./core-fixtures.ts";
 
-const hb = (over: Partial<HeartbeatBody> = {}): HeartbeatBody => ({
-  kind: "heartbeat",
-  config: "f".repeat(64),
-  active: true,
-  standby: false,
-  ready: true,
-  leaving: false,
-  quorum: true,
-  pingOk: null,
-  alive: [],
-  stable: [],
-  holds: [],
-  failed: [],
-  uptimeMs: 1000,
-  ...over,
-});
+const hb = heartbeatBody;
 const slotActions = (s: Step, type: string) => s.actions.filter((a): a is Extract<Action, { slot: string }> => a.type === type && "slot" in a);
 
 /** Answers every action ok (probes: absent) until the core asks for nothing more; returns the last step. */

@@ -1,31 +1,11 @@
 // Table tests of place(): who should hold a slot, for a given view.
 import { describe, expect, test } from "bun:test";
-import { currentHolder, eligible, place, type NodeView, type View } from "../../lib/core/placement.ts";
+import { currentHolder, eligible, place, type View } from "../../lib/core/placement.ts";
 import type { Slot } from "../../lib/core/types.ts";
+import { clusterView, H, nodeView, svc, vip } from "./core-fixtures.ts";
 
-const vip: Slot = { id: "ipaddr:vip@n1", resource: "ipaddr:vip", kind: "ipaddr", nickname: "vip", owner: "n1", candidates: ["n1", "n2", "n3"], exclusive: true };
-const svc: Slot = { ...vip, id: "service:web@n1", resource: "service:web", kind: "service", nickname: "web", exclusive: false };
-
-type Over = Partial<Omit<NodeView, "holds" | "stable" | "failed">> & { holds?: Record<string, number>; stable?: string[]; failed?: string[] };
-const node = (o: Over = {}): NodeView => ({
-  alive: true,
-  leaving: false,
-  ready: true,
-  active: true,
-  standby: false,
-  quorum: true,
-  pingOk: null,
-  ...o,
-  failed: new Set(o.failed ?? []),
-  stable: new Set(o.stable ?? []),
-  holds: new Map(Object.entries(o.holds ?? {})),
-});
-const view = (nodes: Record<string, Over>, opts: { autoFailback?: boolean; pins?: Record<string, string> } = {}): View => ({
-  nodes: new Map(Object.entries(nodes).map(([k, v]) => [k, node(v)])),
-  autoFailback: opts.autoFailback ?? true,
-  pins: new Map(Object.entries(opts.pins ?? {})),
-});
-const H = (claim: number) => ({ [vip.id]: claim, [svc.id]: claim });
+const node = nodeView;
+const view = clusterView;
 
 describe("place()", () => {
   const cases: Array<[string, Slot, View, string | null]> = [
