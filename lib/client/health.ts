@@ -8,6 +8,7 @@
 //               the local node fails outright, or no node answers within the deadline
 //   3 UNKNOWN   the check itself could not run (no config, no key)
 
+import { PROTOCOL_VERSION } from "../wire/codec.ts";
 import type { ClusterStatus } from "../core/types.ts";
 import { age } from "./stamp.ts";
 import { causeText, summarize } from "./view.ts";
@@ -27,6 +28,14 @@ export interface HealthResult {
   readonly problems: readonly string[];
 }
 
+/** A node heard with another protocol version (status reply `info.otherVersion`). */
+export interface OtherVersion {
+  readonly node: string;
+  readonly version: number;
+}
+export const otherVersionProblem = (o: OtherVersion): string =>
+  `${o.node} speaks protocol version ${o.version}, not ${PROTOCOL_VERSION} (bad_version): run the same drcm release on every node`;
+
 /** Rejection counters that mean a misconfigured peer, not the guard doing its job (replay, stale). */
 const SUSPECT_REJECTIONS = ["bad_mac", "unknown_sender", "bad_source"] as const;
 
@@ -35,7 +44,12 @@ const SUSPECT_REJECTIONS = ["bad_mac", "unknown_sender", "bad_source"] as const;
  * `noAnswer`: nodes the client asked that did not answer within the report deadline (WARNING each:
  * the answering node's view still says whether they are alive).
  */
-export function evaluateHealth(status: ClusterStatus, rejected: Readonly<Record<string, number>> = {}, noAnswer: readonly string[] = []): HealthResult {
+export function evaluateHealth(
+  status: ClusterStatus,
+  rejected: Readonly<Record<string, number>> = {},
+  noAnswer: readonly string[] = [],
+  otherVersion: readonly OtherVersion[] = [],
+): HealthResult {
   const sum = summarize(status);
   const critical: string[] = [];
   const warning: string[] = [];
@@ -73,6 +87,7 @@ export function evaluateHealth(status: ClusterStatus, rejected: Readonly<Record<
 
   const suspect = SUSPECT_REJECTIONS.filter((r) => (rejected[r] ?? 0) > 0).map((r) => `${r} ${rejected[r]}`);
   if (suspect.length > 0) warning.push(`rejected packets: ${suspect.join(" ")} (is .auth/authkey the same on every node?)`);
+  for (const o of otherVersion) warning.push(otherVersionProblem(o));
 
   const code = critical.length > 0 ? CRITICAL : warning.length > 0 ? WARNING : OK;
   const problems = [...critical, ...warning];

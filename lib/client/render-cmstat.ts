@@ -10,7 +10,7 @@ import { findResource, resourceDetail } from "./details.ts";
 import { PLAIN, type Paint } from "./paint.ts";
 import { age, localStamp, type Stamp } from "./stamp.ts";
 import { causeIsPending, causeText, loadedOfKind, summarize, type Summary } from "./view.ts";
-import { evaluateHealth, OK, WARNING } from "./health.ts";
+import { evaluateHealth, OK, otherVersionProblem, WARNING, type OtherVersion } from "./health.ts";
 import { REPORT_DEADLINE_MS } from "./deadline.ts";
 
 /** 1.x prints resources by type in this order (not the start order). */
@@ -48,6 +48,8 @@ export interface CmStatOptions {
   readonly rejected?: Readonly<Record<string, number>>;
   /** Nodes asked that did not answer within the report deadline (REPORT_DEADLINE_MS). */
   readonly noAnswer?: readonly string[];
+  /** Nodes the answering node hears with another protocol version (status reply `info.otherVersion`). */
+  readonly otherVersion?: readonly OtherVersion[];
 }
 
 /**
@@ -122,7 +124,7 @@ export function renderCmStat(status: ClusterStatus | null, cluster: Cluster, opt
     out.push(p.warn(noAnswerLine(noAnswer)), "");
   }
   if (status !== null) {
-    out.push(...nodeDetail(status, opts.rejected ?? {}, noAnswer, p));
+    out.push(...nodeDetail(status, opts.rejected ?? {}, noAnswer, opts.otherVersion ?? [], p));
     out.push(...resourceDetailBlock(status, sum, p, opts.now, stamp));
     if (status.failures.length > 0) {
       // One blank line between sections, whatever the block above ended with.
@@ -225,7 +227,7 @@ const table = (rows: readonly (readonly string[])[]): string[] => {
 
 const noAnswerLine = (nodes: readonly string[]): string => `  No answer within ${REPORT_DEADLINE_MS} ms: ${nodes.join(", ")}`;
 
-function nodeDetail(status: ClusterStatus, rejected: Readonly<Record<string, number>>, noAnswer: readonly string[], p: Paint): string[] {
+function nodeDetail(status: ClusterStatus, rejected: Readonly<Record<string, number>>, noAnswer: readonly string[], otherVersion: readonly OtherVersion[], p: Paint): string[] {
   const rows: string[][] = [["CM Node", "State", "Heartbeat", "Config", "Quorum", "Uptime"]];
   const sum = summarize(status);
   for (const n of status.nodes) {
@@ -249,9 +251,10 @@ function nodeDetail(status: ClusterStatus, rejected: Readonly<Record<string, num
   if (noAnswer.length > 0) out.push(p.warn(noAnswerLine(noAnswer)));
   const counted = Object.entries(rejected).filter(([, n]) => n > 0);
   if (counted.length > 0) out.push(p.warn(`  Rejected packets: ${counted.map(([r, n]) => `${r} ${n}`).join(", ")}`));
+  for (const o of otherVersion) out.push(p.bad(`  Protocol version: ${otherVersionProblem(o)}`));
   // Cluster status keeps the 1.x meaning (nodes Up, resources held); health is stricter
   // (inactive or standby nodes, config differs, failed over, rejected packets): show its verdict.
-  const h = evaluateHealth(status, rejected, noAnswer);
+  const h = evaluateHealth(status, rejected, noAnswer, otherVersion);
   if (h.code !== OK) {
     const paint = h.code === WARNING ? p.warn : p.bad;
     out.push(paint(`  Health: ${h.state} (as drcm --client --command=health reports it)`));

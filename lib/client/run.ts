@@ -227,7 +227,7 @@ function noteFallback(ctx: ClientContext, answer: Answer | null, failures: strin
 async function cmStat(ctx: ClientContext): Promise<number> {
   const { answer, failures, authRefused, noAnswer } = await askStatus(ctx);
   noteFallback(ctx, answer, failures);
-  ctx.out(renderCmStat(answer?.status ?? null, ctx.cluster, { now: ctx.now(), stamp: ctx.stamp, paint: ctx.paint, rejected: answer?.info.rejected, noAnswer }));
+  ctx.out(renderCmStat(answer?.status ?? null, ctx.cluster, { now: ctx.now(), stamp: ctx.stamp, paint: ctx.paint, rejected: answer?.info.rejected, noAnswer, otherVersion: answer?.info.otherVersion }));
   // 1.x: always 0 when nodes are down, scripts grep the text. But "all Down" because our key is
   // refused is a local fault, not an outage: fail so a script does not page for the cluster.
   return answer === null && authRefused > 0 ? EXIT_FAILED : 0;
@@ -253,7 +253,7 @@ async function health(ctx: ClientContext): Promise<number> {
     localFailure !== null
       ? healthFailure(CRITICAL, localFailure)
       : answer !== null
-        ? evaluateHealth(answer.status, answer.info.rejected, noAnswer)
+        ? evaluateHealth(answer.status, answer.info.rejected, noAnswer, answer.info.otherVersion)
         : healthFailure(CRITICAL, failures.length > 0 ? failures.join("; ") : "no cluster node answered");
   ctx.out(`${h.line}\n`);
   return h.code;

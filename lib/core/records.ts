@@ -125,6 +125,8 @@ export interface PeerRecord extends Peer {
   fenced: boolean;
   /** After a failed fence: not tried again before this time (monotonic ms). */
   fenceRetryAt: number;
+  /** When this node last sent it a heartbeat (heartbeat.ts: the fan-out schedule). */
+  lastSent: number;
 }
 
-export const newPeerRecord = (name: string): PeerRecord => ({ ...newPeer(name), facts: EMPTY_FACTS, fencing: false, fenced: false, fenceRetryAt: 0 });
+export const newPeerRecord = (name: string): PeerRecord => ({ ...newPeer(name), facts: EMPTY_FACTS, fencing: false, fenced: false, fenceRetryAt: 0, lastSent: Number.NEGATIVE_INFINITY });

@@ -2,7 +2,7 @@
 // (observe, reconcile, watches, commands, ...) that read and change it. No clock, socket or process here.
 import type { Cluster, NodeConfig, ResourceKind } from "../config/model.ts";
 import { newPeerRecord, slotRec, type PeerRecord, type RankedSlot, type SlotRecord } from "./records.ts";
-import type { Action, ClusterEvent, Outgoing, Slot } from "./types.ts";
+import type { Action, ClusterEvent, HeartbeatBody, Outgoing, Slot } from "./types.ts";
 import type { FailureRecord } from "./failures.ts";
 
 /** What an action in flight was for, so its result can be applied. */
@@ -64,6 +64,10 @@ export interface CoreState {
   holdOffUntil: number;
   /** When the last heartbeat was sent; -Infinity sends one with the current Step. */
   lastBeat: number;
+  /** The last heartbeat built, to tell a change of state (sent to every peer) from a repeat. */
+  lastBody: HeartbeatBody | null;
+  /** Beats still to go to every peer after a change (a lost datagram must not hide it for a slow period). */
+  changeBeats: number;
   /** What this node knows and does about each slot, by slot id. */
   records: Map<string, SlotRecord>;
   /** Stamps the lists others read in order (holds, failures, shutdown stops): the order a Set would keep. */
@@ -116,6 +120,8 @@ export function newState(cluster: Cluster, self: string, now: number, standby: b
     skew: 0,
     holdOffUntil: 0,
     lastBeat: Number.NEGATIVE_INFINITY,
+    lastBody: null,
+    changeBeats: 0,
     records: new Map(),
     nextOrder: 0,
     pendingById: new Map(),

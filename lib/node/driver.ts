@@ -6,8 +6,9 @@ import type { Cluster, NodeConfig } from "../config/model.ts";
 import { describeRestartChange, restartOnlyChanges } from "../config/reload.ts";
 import { Core, slotsOf } from "../core/node.ts";
 import type { Action, ActionResult, ClusterEvent, ClusterStatus, MessageBody, OperatorCommand, Persisted, Slot, Step } from "../core/types.ts";
-import { decode, encode } from "../wire/codec.ts";
-import { PeerGuard } from "../wire/guard.ts";
+import { decode, encode, MAGIC, PROTOCOL_VERSION } from "../wire/codec.ts";
+import { normalizeIp, PeerGuard } from "../wire/guard.ts";
+import type { NodeInfo } from "../wire/control-protocol.ts";
 import { VERSION } from "../version.ts";
 import { errorMessage } from "../error.ts";
 import type { LoadedConfig, Ports, SocketSpec, Timer } from "./ports.ts";
@@ -62,6 +63,9 @@ function peersOf(ips: ReadonlyMap<string, string>, self: string): Map<string, st
   return m;
 }
 
+/** How long a node heard with another protocol version stays named in status. */
+const OTHER_VERSION_SHOWN_MS = 60_000;
+
 export class NodeDriver {
   readonly core: Core;
   #cluster: Cluster;
@@ -71,6 +75,8 @@ export class NodeDriver {
   #guard: PeerGuard;
   #spec: SocketSpec | null = null;
   #seq = 0;
+  /** Nodes heard speaking another protocol version: when last, and which. */
+  readonly #otherVersion = new Map<string, { version: number; at: number }>();
   readonly #startedAt: number;
   readonly #rejections: RejectionLog;
   /** What this node reported lately, for live views (`--command=watch`). */
@@ -149,6 +155,7 @@ export class NodeDriver {
     if (this.#closed) return;
     const d = (this.init.decode ?? decode)(this.init.key, bytes);
     if (!d.ok) {
+      if (d.reason === "bad_version") this.#sawOtherVersion(bytes, srcIp);
       this.#guard.reject(d.reason);
       this.#rejections.add(d.reason, srcIp);
       return;
@@ -161,6 +168,19 @@ export class NodeDriver {
     }
     if (this.#portMove?.heard(d.env.from, localPort)) this.#endPortMove("every peer sends to the new port");
     this.#apply(this.core.onMessage({ from: d.env.from, incarnation: d.env.inc, body: d.env.body }, now));
+  }
+
+  /** A configured node (by its source address) speaks another protocol version: named in status. */
+  #sawOtherVersion(bytes: Uint8Array, srcIp: string): void {
+    const ip = normalizeIp(srcIp);
+    for (const [node, addr] of this.#ips) {
+      if (node === this.#self.nodename || normalizeIp(addr) !== ip) continue;
+      const version = bytes[MAGIC.length] ?? 0;
+      const known = this.#otherVersion.get(node);
+      if (!known || known.version !== version) this.ports.log.warn(`Node ${node} (${srcIp}) sends protocol version ${version}, this node speaks ${PROTOCOL_VERSION}: its heartbeats are refused (bad_version) until both run the same drcm release`);
+      this.#otherVersion.set(node, { version, at: this.ports.clock.now() });
+      return;
+    }
   }
 
   /** An operator command from the control channel (or the simulator's console). */
@@ -184,12 +204,16 @@ export class NodeDriver {
     return this.core.status(this.ports.clock.now());
   }
 
-  info(): { nodename: string; version: string; uptimeMs: number; rejected: Record<string, number> } {
+  info(): NodeInfo {
+    const now = this.ports.clock.now();
+    const otherVersion: { node: string; version: number }[] = [];
+    for (const [node, v] of this.#otherVersion) if (now - v.at < OTHER_VERSION_SHOWN_MS) otherVersion.push({ node, version: v.version });
     return {
       nodename: this.#self.nodename,
       version: VERSION,
-      uptimeMs: Math.round(this.ports.clock.now() - this.#startedAt),
+      uptimeMs: Math.round(now - this.#startedAt),
       rejected: { ...this.#guard.counters },
+      ...(otherVersion.length > 0 ? { otherVersion } : {}),
     };
   }
 

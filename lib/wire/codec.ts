@@ -7,7 +7,8 @@ import type { MessageBody } from "../core/types.ts";
 import { envelopeSchema } from "./schema.ts";
 import { cleanHeartbeatEnvelope } from "./fast-check.ts";
 
-export const PROTOCOL_VERSION = 2;
+/** 3: heartbeat fan-out (lib/core/heartbeat.ts); a version-2 node would declare version-3 peers dead. */
+export const PROTOCOL_VERSION = 3;
 /** Well under the 65507-byte UDP limit; a heartbeat of a large cluster is a few KiB. */
 export const MAX_PACKET_BYTES = 60000;
 export const MAGIC = new Uint8Array([0x44, 0x52, 0x43, 0x4d]); // "DRCM"

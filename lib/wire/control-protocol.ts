@@ -17,6 +17,11 @@ const nodeInfoSchema = z.object({
   uptimeMs: z.number(),
   /** Packets and control requests the node refused since it started, by reason. */
   rejected: z.record(z.string(), z.number()),
+  /**
+   * Configured nodes whose packets carried another protocol version in the last minute (counted as
+   * bad_version): an old drcm during a rolling upgrade. Absent from older builds.
+   */
+  otherVersion: z.array(z.object({ node: z.string(), version: z.number() })).optional(),
 });
 /** Who answered: ControlApi.info() on the server, the `info` of ping and status replies. */
 export type NodeInfo = z.infer<typeof nodeInfoSchema>;

@@ -7,7 +7,7 @@ import { COMMAND_RESEND_MS, NodeDriver, type Reply } from "../../lib/node/driver
 import { RECENT_EVENTS_KEPT, RecentEvents } from "../../lib/node/recent.ts";
 import { NOTHING_PERSISTED } from "../../lib/core/operator.ts";
 import type { LoadedConfig, OpenResult, Ports, SocketSpec } from "../../lib/node/ports.ts";
-import { decode, encode } from "../../lib/wire/codec.ts";
+import { decode, encode, PROTOCOL_VERSION } from "../../lib/wire/codec.ts";
 import { makeCluster } from "../sim/topology.ts";
 
 const KEY = new Uint8Array(32).fill(7);
@@ -166,6 +166,24 @@ describe("NodeDriver", () => {
     expect(rejected.bad_mac).toBe(2);
     expect(rejected.malformed).toBe(1);
     expect(f.logs.filter((l) => l.startsWith("WARN Rejected heartbeat packet")).length).toBe(2);
+  });
+
+  test("NodeDriver names a configured node that sends another protocol version, and nothing else", () => {
+    const f = fake();
+    const ip2 = f.driver.cluster.nodes[1]!.keepAliveIp;
+    const old = encode(KEY, { from: "cmnode2", inc: 1, seq: 1, body: { kind: "command", command: { op: "reload" }, by: "x" } });
+    old[4] = PROTOCOL_VERSION - 1;
+    f.driver.onPacket(old, ip2, 53897);
+    f.driver.onPacket(old, ip2, 53897);
+    // From an address that is no node of the config: counted, never named.
+    f.driver.onPacket(old, "192.0.2.77", 53897);
+    const info = f.driver.info();
+    expect(info.rejected.bad_version).toBe(3);
+    expect(info.otherVersion).toEqual([{ node: "cmnode2", version: PROTOCOL_VERSION - 1 }]);
+    expect(f.logs.filter((l) => l.includes("sends protocol version")).length).toBe(1);
+    // Named for a minute after the last such packet, then no more.
+    f.now.t += 61_000;
+    expect(f.driver.info().otherVersion).toBeUndefined();
   });
 });
 

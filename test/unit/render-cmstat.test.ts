@@ -7,6 +7,7 @@ import { renderCmStat, ruler } from "../../lib/client/render-cmstat.ts";
 import { makePaint } from "../../lib/client/paint.ts";
 import { utcStamp } from "../../lib/client/stamp.ts";
 import { CLUSTER, NOW, SCENARIOS } from "../fixtures/golden/scenarios.ts";
+import { PROTOCOL_VERSION } from "../../lib/wire/codec.ts";
 import {
   FAILOVER_AT,
   HEALTHY_AT,
@@ -128,5 +129,15 @@ describe("renderCmStat() failed actions", () => {
     expect(text).toContain(`  service:web@cmnode2 on cmnode2: watch failed 3 times, last exit 3 at ${utcStamp(NOW - 10_000)} (first ${utcStamp(NOW - 30_000)})\n      httpd is dead\n`);
     expect(renderCmStat(SCENARIOS.healthy, CLUSTER, { now: NOW, stamp: utcStamp })).not.toContain("Failed Actions");
     expect(evaluateHealth({ ...SCENARIOS.healthy, failures }).problems).toContain("failed action: watch service:web@cmnode2 on cmnode2 exit 3");
+  });
+});
+
+describe("renderCmStat() protocol version", () => {
+  test("renderCmStat() names a node that speaks another protocol version, and health warns", () => {
+    const status = SCENARIOS.healthy;
+    const out = renderCmStat(status, CLUSTER, { now: NOW, stamp: utcStamp, otherVersion: [{ node: "cmnode2", version: 2 }] });
+    expect(out).toContain(`  Protocol version: cmnode2 speaks protocol version 2, not ${PROTOCOL_VERSION} (bad_version): run the same drcm release on every node`);
+    expect(out).toContain("Health: WARNING");
+    expect(renderCmStat(status, CLUSTER, { now: NOW, stamp: utcStamp })).not.toContain("Protocol version");
   });
 });

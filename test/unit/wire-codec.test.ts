@@ -42,7 +42,7 @@ describe("codec", () => {
   test("encode() lays out magic, version, JSON and a trailing HMAC-SHA256", () => {
     const p = encode(KEY, env);
     expect(new TextDecoder().decode(p.subarray(0, 4))).toBe("DRCM");
-    expect(p[4]).toBe(2);
+    expect(p[4]).toBe(3);
     expect(JSON.parse(new TextDecoder().decode(p.subarray(5, p.length - 32)))).toEqual(env);
     const mac = createHmac("sha256", KEY).update(p.subarray(0, p.length - 32)).digest();
     expect(Buffer.from(p.subarray(p.length - 32)).equals(mac)).toBe(true);
@@ -73,7 +73,7 @@ describe("codec", () => {
 
   test("decode() rejects another protocol version as bad_version", () => {
     expect(decode(KEY, signed(JSON.stringify(env), 1))).toEqual({ ok: false, reason: "bad_version" });
-    expect(decode(KEY, signed(JSON.stringify(env), 3))).toEqual({ ok: false, reason: "bad_version" });
+    expect(decode(KEY, signed(JSON.stringify(env), 2))).toEqual({ ok: false, reason: "bad_version" });
   });
 
   test("decode() rejects wrong magic, empty and short packets as malformed", () => {
