@@ -54,6 +54,11 @@ export interface WorldOptions {
   readonly actionMs?: readonly [number, number];
   /** One-way delivery delay range, ms. */
   readonly delayMs?: readonly [number, number];
+  /**
+   * One-way delay range of the link from -> to (nodenames), ms, overriding delayMs for that link (e.g.
+   * in-site vs cross-site). delayMs should still be the largest range: the invariant bounds read it.
+   */
+  readonly delayFor?: (from: string, to: string) => readonly [number, number];
   readonly replayCmd?: string;
 }
 
@@ -105,6 +110,7 @@ export class World {
   reorder = 0;
   readonly actionMs: readonly [number, number];
   readonly delayMs: readonly [number, number];
+  readonly #delayFor: ((from: string, to: string) => readonly [number, number]) | undefined;
   /** Cut links, both directions: "a|b" with a < b. */
   readonly cuts = new Set<string>();
   /** Last time each link was cut or healed. */
@@ -129,6 +135,7 @@ export class World {
     this.slots = slotsOf(o.cluster);
     this.actionMs = o.actionMs ?? [2, 20];
     this.delayMs = o.delayMs ?? [1, 3];
+    this.#delayFor = o.delayFor;
     this.replayCmd = o.replayCmd ?? `SIM_SEED=${o.seed} bun test ./test/sim/`;
     this.config = o.cluster;
     this.hosts = o.cluster.nodes.map((n) => ({
@@ -344,7 +351,8 @@ export class World {
     if (!target || this.isCut(from.name, target.name) || this.rng.chance(this.drop)) return;
     // A link delivers in order (a LAN does), unless this message is picked for reordering.
     const link = `${from.name}>${target.name}`;
-    let at = Math.max(this.now + this.rng.int(this.delayMs[0], this.delayMs[1]), this.#linkLast.get(link) ?? 0);
+    const [lo, hi] = this.#delayFor?.(from.name, target.name) ?? this.delayMs;
+    let at = Math.max(this.now + this.rng.int(lo, hi), this.#linkLast.get(link) ?? 0);
     if (this.rng.chance(this.reorder)) at += this.rng.int(1, 30);
     else this.#linkLast.set(link, at);
     const deliver = () => {
