@@ -49,16 +49,16 @@ function buildHeartbeat(s: CoreState, t: number): HeartbeatBody {
  * Heartbeat fan-out. Up to FULL_MESH_PEERS peers, every peer gets every beat (keep_alive_interval), as
  * in 1.x. In a larger cluster a node sends every beat to its FAST_PEERS next live peers in config
  * order (a ring: they are its monitors, which see its death after dead_time of silence) and to the
- * others every slowPeriodMs (dead_time / 4). Everyone still agrees on a death within dead_time plus a
+ * others every slowPeriodMs (dead_time / 2). Everyone still agrees on a death within dead_time plus a
  * tick: every heartbeat carries how long ago the sender last heard each peer (`heard`), so the
  * monitors' precise last contact reaches every node as evidence (peers.ts relay), whenever it arrives.
  * A change of state (holds, readiness, membership, operator state, leaving) goes to every peer at
  * once and on the next CHANGE_REPEATS beats, so nothing waits for a slow period.
  */
 export const FULL_MESH_PEERS = 4;
-export const FAST_PEERS = 4;
+export const FAST_PEERS = 2;
 const CHANGE_REPEATS = 2;
-export const slowPeriodMs = (s: CoreState): number => Math.max(intervalMs(s), deadTimeMs(s) / 4);
+export const slowPeriodMs = (s: CoreState): number => Math.max(intervalMs(s), deadTimeMs(s) / 2);
 
 /** The peers that get every beat: everyone in a small cluster, else the next FAST_PEERS live ones in config order. */
 export function fastPeers(s: CoreState, t: number): Set<string> {

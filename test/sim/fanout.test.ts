@@ -1,5 +1,5 @@
 // Heartbeat fan-out in clusters larger than FULL_MESH_PEERS + 1 nodes (lib/core/heartbeat.ts): every
-// beat goes to a node's FAST_PEERS ring successors, the rest get one every dead_time / 4, a change of
+// beat goes to a node's FAST_PEERS ring successors, the rest get one every dead_time / 2, a change of
 // state goes to everyone. What must stay true: every survivor agrees on a death within dead_time plus
 // two intervals, nobody is declared dead under heavy loss, and a node's traffic no longer grows with
 // (nodes - 1) x 20 per second.
@@ -22,7 +22,7 @@ describe("heartbeat fan-out", () => {
         const perNodePerS = (w.messages - m0) / nodes / 10;
         const s = w.cluster.server;
         const mesh = (nodes - 1) * (1000 / s.keepAliveIntervalMs);
-        const expected = FAST_PEERS * (1000 / s.keepAliveIntervalMs) + (nodes - 1 - FAST_PEERS) * (1000 / (s.deadTimeMs / 4));
+        const expected = FAST_PEERS * (1000 / s.keepAliveIntervalMs) + (nodes - 1 - FAST_PEERS) * (1000 / (s.deadTimeMs / 2));
         console.log(`fan-out ${nodes} nodes: ${perNodePerS.toFixed(0)} heartbeats/s sent per node (full mesh would be ${mesh})`);
         expect(perNodePerS).toBeLessThan(expected * 1.15);
         expect(perNodePerS).toBeGreaterThan(expected * 0.85);
