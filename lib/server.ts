@@ -7,11 +7,11 @@ import { lookup } from "node:dns/promises";
 import { join } from "node:path";
 import type { CliOptions } from "./cli/args.ts";
 import { errorLines, loadAndCheck, usableCluster } from "./config/verify.ts";
-import { isIPv4 } from "./config/values.ts";
+import { isIPv4, isIPv6 } from "./config/values.ts";
 import { errorMessage } from "./error.ts";
 import { findSelf } from "./config/self.ts";
 import { readAuthKey } from "./config/auth.ts";
-import type { Cluster, NodeConfig } from "./config/model.ts";
+import { linksOf, type Cluster, type NodeConfig } from "./config/model.ts";
 import { createLogger, type Logger } from "./io/log.ts";
 import { AgentRunner } from "./io/agents.ts";
 import { AlertDispatcher } from "./io/alerts.ts";
@@ -27,21 +27,34 @@ import type { Agents, Alerts, ConfigSource, LoadedConfig, Ports, Timers } from "
 const monotonic = (): number => performance.now();
 
 async function resolveIp(host: string): Promise<string> {
-  if (isIPv4(host)) return host;
+  if (isIPv4(host) || isIPv6(host)) return host;
   const r = await lookup(host, { family: 4 });
   return r.address;
 }
 
-async function resolvePeers(cluster: Cluster): Promise<Map<string, string>> {
+interface Resolved {
+  /** nodename -> first link's address. */
+  readonly ips: Map<string, string>;
+  /** nodename -> every link's address, when keep_alive_ip lists more than one. */
+  readonly links?: Map<string, readonly string[]>;
+}
+
+async function resolvePeers(cluster: Cluster): Promise<Resolved> {
   const ips = new Map<string, string>();
+  const links = new Map<string, readonly string[]>();
   for (const n of cluster.nodes) {
-    try {
-      ips.set(n.nodename, await resolveIp(n.keepAliveIp));
-    } catch {
-      throw new Error(`Cannot resolve keep_alive_ip "${n.keepAliveIp}" of node ${n.nodename} (${cluster.file}:${n.lines["keep_alive_ip"] ?? n.line})`);
+    const all: string[] = [];
+    for (const host of linksOf(n)) {
+      try {
+        all.push(await resolveIp(host));
+      } catch {
+        throw new Error(`Cannot resolve keep_alive_ip "${host}" of node ${n.nodename} (${cluster.file}:${n.lines["keep_alive_ip"] ?? n.line})`);
+      }
     }
+    ips.set(n.nodename, all[0]!);
+    links.set(n.nodename, all);
   }
-  return ips;
+  return [...links.values()].some((l) => l.length > 1) ? { ips, links } : { ips };
 }
 
 export async function runServer(o: CliOptions): Promise<number> {
@@ -116,7 +129,7 @@ export async function runServer(o: CliOptions): Promise<number> {
     }
   }
 
-  let ips: Map<string, string>;
+  let ips: Resolved;
   try {
     ips = await resolvePeers(cluster);
   } catch (e) {
@@ -151,7 +164,7 @@ function fileConfigSource(file: string, nodeOption: string | null): ConfigSource
     const self = findSelf(cluster, selfName);
     if (typeof self === "string") return { ok: false, message: self, details: [] };
     try {
-      return { ok: true, cluster, self, ips: await resolvePeers(cluster) };
+      return { ok: true, cluster, self, ...(await resolvePeers(cluster)) };
     } catch (e) {
       return { ok: false, message: errorMessage(e), details: [] };
     }
@@ -183,7 +196,7 @@ class Daemon {
     cluster: Cluster,
     self: NodeConfig,
     key: Uint8Array,
-    ips: Map<string, string>,
+    resolved: Resolved,
     private readonly log: Logger,
     o: CliOptions,
   ) {
@@ -233,7 +246,7 @@ class Daemon {
           ),
       },
     };
-    this.driver = new NodeDriver(ports, { cluster, self, key, ips, incarnation: Date.now(), debugFromCli: o.debugLevel !== null || o.debug !== null });
+    this.driver = new NodeDriver(ports, { cluster, self, key, ...resolved, incarnation: Date.now(), debugFromCli: o.debugLevel !== null || o.debug !== null });
     this.driver.onExit((code) => this.#finish(code));
   }
 

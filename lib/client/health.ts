@@ -88,6 +88,8 @@ export function evaluateHealth(
   const suspect = SUSPECT_REJECTIONS.filter((r) => (rejected[r] ?? 0) > 0).map((r) => `${r} ${rejected[r]}`);
   if (suspect.length > 0) warning.push(`rejected packets: ${suspect.join(" ")} (is .auth/authkey the same on every node?)`);
   for (const o of otherVersion) warning.push(otherVersionProblem(o));
+  const up = new Set(status.nodes.filter((n) => n.state !== "dead").map((n) => n.nodename));
+  for (const l of status.links ?? []) if (!l.up && up.has(l.node)) warning.push(`heartbeat link ${l.link + 1} to ${l.node} (${l.address}) down`);
 
   const code = critical.length > 0 ? CRITICAL : warning.length > 0 ? WARNING : OK;
   const problems = [...critical, ...warning];

@@ -252,6 +252,21 @@ function nodeDetail(status: ClusterStatus, rejected: Readonly<Record<string, num
   const counted = Object.entries(rejected).filter(([, n]) => n > 0);
   if (counted.length > 0) out.push(p.warn(`  Rejected packets: ${counted.map(([r, n]) => `${r} ${n}`).join(", ")}`));
   for (const o of otherVersion) out.push(p.bad(`  Protocol version: ${otherVersionProblem(o)}`));
+  const links = status.links ?? [];
+  if (links.length > 0) {
+    // One line per link of every peer: a link can be down while the node is Up (heard on another one).
+    out.push("", `  Heartbeat links (as ${status.self} hears them):`);
+    const rows: string[][] = [];
+    for (const l of links)
+      rows.push([
+        `  ${l.node}`,
+        `link ${l.link + 1}`,
+        l.address,
+        l.up ? "up" : "DOWN",
+        l.heardAgeMs === null ? "never heard" : `heard ${age(l.heardAgeMs)} ago`,
+      ]);
+    for (const line of table(rows)) out.push(line.includes("DOWN") ? p.warn(line) : line);
+  }
   // Cluster status keeps the 1.x meaning (nodes Up, resources held); health is stricter
   // (inactive or standby nodes, config differs, failed over, rejected packets): show its verdict.
   const h = evaluateHealth(status, rejected, noAnswer, otherVersion);

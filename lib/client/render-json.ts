@@ -4,7 +4,7 @@
 
 import { z } from "zod";
 import type { ClusterStatus } from "../core/types.ts";
-import { causeSchema, failureStatusShape, holderStatusShape, lastWatchShape, nextShape, nodeStatusShape, quorumStatusShape, slotStatusShape } from "../wire/status.ts";
+import { causeSchema, failureStatusShape, holderStatusShape, lastWatchShape, linkStatusShape, nextShape, nodeStatusShape, quorumStatusShape, slotStatusShape } from "../wire/status.ts";
 import { evaluateHealth } from "./health.ts";
 import { nodeIsUp } from "./view.ts";
 
@@ -32,6 +32,8 @@ export const statusJsonSchema = z.strictObject({
   failures: z.array(z.strictObject({ ...failureStatusShape, output: z.array(z.string()), count, firstAgeMs: ms, lastAgeMs: ms, last: z.iso.datetime() })),
   pins: z.array(z.strictObject({ resource: z.string(), node: z.string(), since: z.iso.datetime(), until: z.iso.datetime().nullable() })),
   nodes: z.array(z.strictObject({ ...nodeStatusShape, up: z.boolean(), heartbeatAgeMs: ms.nullable(), uptimeMs: ms.nullable() })),
+  /** Heartbeat links of every peer as the answering node hears them; [] with one link per node. */
+  links: z.array(z.strictObject({ ...linkStatusShape, link: count, heardAgeMs: ms.nullable() })),
   resources: z.array(
     z.strictObject({
       ...slotStatusShape,
@@ -73,6 +75,7 @@ export function statusToJson(status: ClusterStatus, info: ServingInfo, now: numb
     health: { code: h.code, state: h.state, summary: h.line, problems: [...h.problems] },
     quorum: { ...status.quorum },
     maintenance: { cluster: status.maintenance.cluster, nodes: [...status.maintenance.nodes] },
+    links: (status.links ?? []).map((l) => ({ ...l, heardAgeMs: round(l.heardAgeMs) })),
     failures: status.failures.map((f) => ({
       ...f,
       output: [...f.output],

@@ -4,7 +4,7 @@
 
 import { join } from "node:path";
 import { parseDurationMs } from "../config/values.ts";
-import type { Cluster, NodeConfig, ResourceId } from "../config/model.ts";
+import { linksOf, type Cluster, type NodeConfig, type ResourceId } from "../config/model.ts";
 import type { ClusterStatus, OperatorCommand } from "../core/types.ts";
 import { parseCommand, nonInteractiveHelp, consoleHelp, type CommandSpec } from "./commands.ts";
 import { renderExplain, slotsNamed } from "./explain.ts";
@@ -65,6 +65,7 @@ function endpointOf(ctx: Pick<ClientContext, "cluster" | "self">, n: NodeConfig)
   return {
     nodename: n.nodename,
     host: n.keepAliveIp,
+    ...(linksOf(n).length > 1 ? { alternates: linksOf(n).slice(1) } : {}),
     port: ctx.cluster.server.tcpport,
     unixPath: local ? join(ctx.cluster.server.runDir, `drcm-${n.nodename}.sock`) : null,
   };

@@ -1,7 +1,7 @@
 // Checks across sections: what 1.x checked (same phrases) and what it missed, the two ERROR lists of
 // packaging/doc/configuration.md, "What drcm --check-config checks".
 import { error, warn } from "./lexer.ts";
-import { EXCLUSIVE_KINDS, KIND_INFO, RESOURCE_KINDS, type Finding, type NodeConfig, type Resource, type ResourceKind } from "./model.ts";
+import { EXCLUSIVE_KINDS, KIND_INFO, RESOURCE_KINDS, linksOf, type Finding, type NodeConfig, type Resource, type ResourceKind } from "./model.ts";
 import { KIND_WORDS } from "./node-section.ts";
 import { didYouMean } from "./suggest.ts";
 
@@ -9,6 +9,26 @@ export function crossCheck(nodes: readonly NodeConfig[], resources: readonly Res
   const findings: Finding[] = [];
   const byKind = (k: ResourceKind): string[] => resources.filter((r) => r.kind === k).map((r) => r.nickname);
 
+  // Every address of every link is one node's: a shared one would make two nodes one.
+  const addrOwner = new Map<string, { node: NodeConfig; link: number }>();
+  for (const n of nodes)
+    linksOf(n).forEach((ip, link) => {
+      const first = addrOwner.get(ip);
+      if (!first) return void addrOwner.set(ip, { node: n, link });
+      // Two first links are reported below with the other identity fields.
+      if (first.node !== n && (link > 0 || first.link > 0))
+        findings.push(error(file, n.lines["keep_alive_ip"] ?? n.line, `Duplicate keep_alive_ip "${ip}": nodes ${first.node.nodename} (line ${first.node.lines["keep_alive_ip"] ?? first.node.line}) and ${n.nodename}`));
+    });
+  const linkCount = nodes[0] ? linksOf(nodes[0]).length : 1;
+  for (const n of nodes.slice(1))
+    if (linksOf(n).length !== linkCount)
+      findings.push(
+        error(
+          file,
+          n.lines["keep_alive_ip"] ?? n.line,
+          `${n.nodename} has ${linksOf(n).length} keep_alive_ip address${linksOf(n).length === 1 ? "" : "es"} but ${nodes[0]!.nodename} has ${linkCount}: every node needs one address per heartbeat link, in the same order`,
+        ),
+      );
   for (const field of ["nodename", "hostname", "keepAliveIp"] as const) {
     const key = field === "keepAliveIp" ? "keep_alive_ip" : field;
     const seen = new Map<string, NodeConfig>();

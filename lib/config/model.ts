@@ -82,7 +82,10 @@ export interface NodeConfig {
   readonly nodename: string;
   readonly hostname: string;
   /** As written (IPv4 address or resolvable name). */
+  /** The first heartbeat link's address (1.x: the only one). */
   readonly keepAliveIp: string;
+  /** One address per heartbeat link, keepAliveIp first; every node lists the same number (absent: just keepAliveIp). Read it with linksOf(). */
+  readonly keepAliveIps?: readonly string[];
   readonly active: boolean;
   readonly keepServices: boolean;
   readonly keepFilesystems: boolean;
@@ -173,3 +176,6 @@ export interface Finding {
   readonly line: number;
   readonly message: string;
 }
+
+/** Every heartbeat link address of a node, in link order (the first is keepAliveIp). */
+export const linksOf = (n: Pick<NodeConfig, "keepAliveIp" | "keepAliveIps">): readonly string[] => n.keepAliveIps ?? [n.keepAliveIp];

@@ -3,7 +3,10 @@ import { Block } from "./fields.ts";
 import { IP_CHECK_KEYS, NODE_KEYS } from "./keys.ts";
 import { error, type KeyValue } from "./lexer.ts";
 import { KIND_INFO, perKind, type BackupEntry, type Finding, type NodeConfig, type ResourceKind } from "./model.ts";
-import { isHostOrIPv4, schemas, splitList } from "./values.ts";
+import { isHostOrIP, schemas, splitList } from "./values.ts";
+
+/** Heartbeat links per node (corosync knet allows 8). */
+export const MAX_LINKS = 8;
 
 const KNOWN = NODE_KEYS.map((k) => k.key);
 const CHECK_DEFAULT_MS = 10_000;
@@ -30,9 +33,15 @@ export function parseNode(entries: readonly KeyValue[], headerLine: number, file
       complete = false;
     }
   }
-  const keepAliveIp = block.str("keep_alive_ip", "");
-  if (keepAliveIp !== "" && !isHostOrIPv4(keepAliveIp))
-    findings.push(error(file, block.line("keep_alive_ip"), `Cannot parse "keep_alive_ip" of ${label}: expected an IPv4 address or host name, got "${keepAliveIp}"`));
+  // One address per heartbeat link: `keep_alive_ip = 10.0.0.11, 10.1.0.11` (link k pairs with link k of every node).
+  const keepAliveIps = splitList(block.str("keep_alive_ip", ""));
+  const keepAliveIp = keepAliveIps[0] ?? "";
+  for (const ip of keepAliveIps)
+    if (!isHostOrIP(ip))
+      findings.push(error(file, block.line("keep_alive_ip"), `Cannot parse "keep_alive_ip" of ${label}: expected IPv4 or IPv6 addresses or host names, got "${ip}"`));
+  if (keepAliveIps.length > MAX_LINKS)
+    findings.push(error(file, block.line("keep_alive_ip"), `${label} lists ${keepAliveIps.length} keep_alive_ip addresses; at most ${MAX_LINKS} heartbeat links are supported`));
+  if (new Set(keepAliveIps).size !== keepAliveIps.length) findings.push(error(file, block.line("keep_alive_ip"), `${label} lists the same keep_alive_ip twice`));
 
   const ipKeys = IP_CHECK_KEYS.filter((k) => block.has(k));
   if (ipKeys.length > 1)
@@ -83,6 +92,7 @@ export function parseNode(entries: readonly KeyValue[], headerLine: number, file
     nodename,
     hostname: block.str("hostname", ""),
     keepAliveIp,
+    keepAliveIps,
     active: block.bool("node_is_active", true),
     keepServices: block.bool("keep_services", false),
     keepFilesystems: block.bool("keep_filesystems", true),

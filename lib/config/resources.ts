@@ -3,7 +3,7 @@
 import { isAbsolute, resolve } from "node:path";
 import { error, type Section } from "./lexer.ts";
 import type { Finding, Resource, ResourceKind } from "./model.ts";
-import { isIPv4, isNetmask, splitCsv } from "./values.ts";
+import { isIPv4, isIPv6, isNetmask, splitCsv } from "./values.ts";
 
 export const SECTION_KIND: Record<string, ResourceKind> = {
   CM_CRONTABS: "crontab",
@@ -58,12 +58,26 @@ function parseResourceLine(kind: ResourceKind, text: string, line: number, etcDi
       const ip = noSpaces(f[1]!);
       const netmask = noSpaces(f[2]!);
       let ok = true;
-      if (!isIPv4(ip)) {
-        findings.push(error(file, line, `Cannot parse floating IP "${nickname}": expected an IPv4 address like 192.168.1.10, got "${ip}"`));
+      const v6 = isIPv6(ip);
+      if (!v6 && !isIPv4(ip)) {
+        findings.push(
+          error(file, line, `Cannot parse floating IP "${nickname}": expected an IPv4 address like 192.168.1.10 (no leading zeros) or an IPv6 address like fd00:213::100, got "${ip}"`),
+        );
         ok = false;
       }
-      if (!isNetmask(netmask)) {
+      if (v6 && !(/^\d{1,3}$/.test(netmask) && Number(netmask) >= 1 && Number(netmask) <= 128)) {
+        findings.push(error(file, line, `Cannot parse prefix length of IPv6 floating IP "${nickname}": expected 1-128 (e.g. 64), got "${netmask}"`));
+        ok = false;
+      } else if (!v6 && !isNetmask(netmask)) {
         findings.push(error(file, line, `Cannot parse netmask of floating IP "${nickname}": expected 255.255.255.0 or a prefix length 1-32, got "${netmask}"`));
+        ok = false;
+      }
+      const agent = f[4]!.trim().split("/").pop() ?? "";
+      if (ok && v6 && agent === "ipv4addr.sh") {
+        findings.push(error(file, line, `Floating IP "${nickname}" is an IPv6 address but its resource script is ipv4addr.sh: use ipv6addr.sh`));
+        ok = false;
+      } else if (ok && !v6 && agent === "ipv6addr.sh") {
+        findings.push(error(file, line, `Floating IP "${nickname}" is an IPv4 address but its resource script is ipv6addr.sh: use ipv4addr.sh`));
         ok = false;
       }
       return ok ? { kind, nickname, line, ip, netmask, iface: noSpaces(f[3]!), script: path(f[4]!) } : null;

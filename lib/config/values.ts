@@ -100,10 +100,39 @@ export function splitCsv(text: string): string[] {
   return fields;
 }
 
+/** Dotted quad, no leading zeros: iproute2 and inet_aton read "010.0.0.8" as octal (8.0.0.8). */
 export function isIPv4(s: string): boolean {
   const parts = s.split(".");
-  return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
+  return parts.length === 4 && parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255);
 }
+
+/** An IPv6 address in any RFC 4291 text form (compressed, or with an embedded IPv4 tail); no zone, no prefix. */
+export function isIPv6(s: string): boolean {
+  if (!/^[0-9A-Fa-f:.]+$/.test(s) || s.length > 45) return false;
+  let groups = 8;
+  let text = s;
+  // An embedded IPv4 tail (::ffff:192.0.2.1) stands for the last two groups.
+  const lastColon = s.lastIndexOf(":");
+  if (s.includes(".")) {
+    if (!isIPv4(s.slice(lastColon + 1))) return false;
+    text = s.slice(0, lastColon + 1) + "0";
+    groups = 7;
+  }
+  const halves = text.split("::");
+  if (halves.length > 2) return false;
+  const part = (h: string): string[] | null => {
+    if (h === "") return [];
+    const g = h.split(":");
+    return g.every((x) => /^[0-9A-Fa-f]{1,4}$/.test(x)) ? g : null;
+  };
+  const head = part(halves[0]!);
+  if (head === null) return false;
+  if (halves.length === 1) return head.length === groups;
+  const tail = part(halves[1]!);
+  return tail !== null && head.length + tail.length < groups;
+}
+
+export const isIP = (s: string): boolean => isIPv4(s) || isIPv6(s);
 
 /** Dotted mask with contiguous ones (255.255.255.0) or a prefix length 1..32. */
 export function isNetmask(s: string): boolean {
@@ -115,8 +144,9 @@ export function isNetmask(s: string): boolean {
   return (inverted & (inverted + 1)) === 0;
 }
 
-/** A keep_alive_ip may be an IPv4 address or a resolvable host name. */
-export function isHostOrIPv4(s: string): boolean {
+/** A keep_alive_ip may be an IPv4 or IPv6 address or a resolvable host name. */
+export function isHostOrIP(s: string): boolean {
+  if (s.includes(":")) return isIPv6(s);
   if (/^[\d.]+$/.test(s)) return isIPv4(s);
   return /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(s);
 }

@@ -217,8 +217,13 @@ export interface ClusterEvent {
     | "pin_cleared"
     /** Maintenance mode on or off: cluster-wide (no node) or for the node named. */
     | "maintenance_on"
-    | "maintenance_off";
+    | "maintenance_off"
+    /** A heartbeat link to `node` is silent for dead_time while the node is heard on another link (moves nothing), or heard again. */
+    | "link_down"
+    | "link_up";
   readonly node?: string;
+  /** link_down, link_up: the link, 1-based as in cm_stat (the position of its address in keep_alive_ip). */
+  readonly link?: number;
   readonly slot?: string;
   readonly resource?: ResourceId;
   /**

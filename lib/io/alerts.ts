@@ -46,6 +46,8 @@ export const ALERT_KINDS: Readonly<Record<EventType, { severity: AlertSeverity; 
   pin_cleared: { severity: "INFO", recovery: false },
   maintenance_on: { severity: "WARNING", recovery: false },
   maintenance_off: { severity: "OK", recovery: true },
+  link_down: { severity: "WARNING", recovery: false },
+  link_up: { severity: "OK", recovery: true },
 };
 
 /** Events waiting per script; beyond this the oldest are dropped (counted and logged). */

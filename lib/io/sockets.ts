@@ -20,11 +20,19 @@ export interface RealSocketsOptions {
 }
 
 
+/** The addresses a spec listens and sends on, per link (link 0 first). */
+function linksOfSpec(spec: SocketSpec): { bindHost: string | null; sendHost: string }[] {
+  return [{ bindHost: spec.bindHost, sendHost: spec.sendHost }, ...(spec.more ?? []).map((m) => ({ bindHost: m.bindHost, sendHost: m.sendHost }))];
+}
+const linksKey = (spec: SocketSpec | null): string => (spec === null ? "" : JSON.stringify(linksOfSpec(spec)));
+
 export class RealSockets implements Sockets {
-  #udp: UdpEndpoint | null = null;
+  /** One endpoint per heartbeat link (index = link). */
+  #udp: UdpEndpoint[] = [];
   /** Receivers of earlier specs still open during a udpport move. */
   #oldUdp: UdpEndpoint[] = [];
-  #tcp: ControlServer | null = null;
+  /** One control listener per address (the first link's, then each further link's own). */
+  #tcp: ControlServer[] = [];
   #unix: ControlServer | null = null;
   /** One nonce cache for every control listener of this daemon: a rebind must not forget seen requests. */
   readonly #nonces = new NonceCache(CONTROL_NONCE_TTL_MS);
@@ -34,8 +42,9 @@ export class RealSockets implements Sockets {
 
   constructor(private readonly o: RealSocketsOptions) {}
 
+  /** The first link's endpoint. */
   get udp(): UdpEndpoint | null {
-    return this.#udp;
+    return this.#udp[0] ?? null;
   }
 
   open(spec: SocketSpec, current: SocketSpec | null, done: (r: OpenResult) => void): void {
@@ -43,24 +52,29 @@ export class RealSockets implements Sockets {
   }
 
   async #open(spec: SocketSpec, current: SocketSpec | null): Promise<OpenResult> {
-    const udpChanged = current === null || current.bindHost !== spec.bindHost || current.udpPort !== spec.udpPort || current.sendHost !== spec.sendHost;
-    const tcpChanged = current === null || current.bindHost !== spec.bindHost || current.tcpPort !== spec.tcpPort;
-    let udp: UdpEndpoint | null = null;
-    let tcp: ControlServer | null = null;
+    const udpChanged = current === null || current.udpPort !== spec.udpPort || linksKey(current) !== linksKey(spec);
+    const tcpChanged = current === null || current.tcpPort !== spec.tcpPort || linksKey(current) !== linksKey(spec);
+    const udp: UdpEndpoint[] = [];
+    const tcp: ControlServer[] = [];
     let unix: ControlServer | null = null;
     const abort = () => {
-      udp?.close();
-      tcp?.close();
+      for (const u of udp) u.close();
+      for (const t of tcp) t.close();
       unix?.close();
     };
     try {
+      const links = linksOfSpec(spec);
       if (udpChanged) {
         const port = spec.udpPort;
-        udp = await openUdp({ bindHost: spec.bindHost, port, sendHost: spec.sendHost, onError: this.o.onUdpError }, (bytes, srcIp) =>
-          this.o.onPacket(bytes, srcIp, port),
-        );
+        for (const l of links)
+          udp.push(
+            await openUdp(
+              { bindHost: l.bindHost ?? l.sendHost, port, sendHost: l.sendHost, onError: this.o.onUdpError, receive: l.bindHost !== null },
+              (bytes, srcIp) => this.o.onPacket(bytes, srcIp, port),
+            ),
+          );
       }
-      if (tcpChanged) tcp = await this.#control(spec.bindHost, spec.tcpPort, null);
+      if (tcpChanged) for (const l of links) if (l.bindHost !== null) tcp.push(await this.#control(l.bindHost, spec.tcpPort, null));
       if (current === null && this.o.unixPath !== null) unix = await this.#control(spec.bindHost, null, this.o.unixPath);
     } catch (e) {
       abort();
@@ -70,12 +84,12 @@ export class RealSockets implements Sockets {
       ok: true,
       commit: () => {
         if (this.#closed) return abort();
-        if (udp) {
-          if (this.#udp) this.#oldUdp.push(this.#udp);
+        if (udp.length > 0) {
+          this.#oldUdp.push(...this.#udp);
           this.#udp = udp;
         }
-        if (tcp) {
-          this.#tcp?.close();
+        if (tcp.length > 0) {
+          for (const t of this.#tcp) t.close();
           this.#tcp = tcp;
         }
         if (unix) this.#unix = unix;
@@ -95,18 +109,18 @@ export class RealSockets implements Sockets {
     this.#oldUdp = [];
   }
 
-  send(ip: string, port: number, bytes: Uint8Array): void {
-    this.#udp?.send(ip, port, bytes);
+  send(ip: string, port: number, bytes: Uint8Array, link = 0): void {
+    this.#udp[link]?.send(ip, port, bytes);
   }
 
   close(): void {
     this.#closed = true;
     this.retireOld();
-    this.#udp?.close();
-    this.#tcp?.close();
+    for (const u of this.#udp) u.close();
+    for (const t of this.#tcp) t.close();
     this.#unix?.close();
-    this.#udp = null;
-    this.#tcp = null;
+    this.#udp = [];
+    this.#tcp = [];
     this.#unix = null;
   }
 }

@@ -12,6 +12,8 @@ export interface UdpOptions {
   readonly sendHost: string;
   /** Told about every counted error (for a rate-limited log line); must not throw. */
   readonly onError?: (err: Error) => void;
+  /** false: send only (another endpoint's wildcard receiver gets this link's packets); `port` is then 0. */
+  readonly receive?: boolean;
 }
 
 export interface UdpEndpoint {
@@ -90,10 +92,10 @@ export async function openUdp(opts: UdpOptions, onPacket: PacketHandler): Promis
   // it neither sends nor receives any more. So the receiving socket never sends, and every
   // destination (address and port) gets its own sending socket bound to sendHost: a dead peer breaks
   // only its own socket, which is replaced on the next send to it.
-  const receiver = await bindSocket(opts.bindHost, opts.port, "");
+  const receiver = opts.receive === false ? null : await bindSocket(opts.bindHost, opts.port, "");
   // Fail fast at start when sendHost is not an address of this host.
   const probe = await bindSocket(opts.sendHost, 0, " (sending socket)").catch((err) => {
-    receiver.close();
+    receiver?.close();
     throw err;
   });
   probe.close();
@@ -181,7 +183,7 @@ export async function openUdp(opts: UdpOptions, onPacket: PacketHandler): Promis
     close() {
       if (closed) return;
       closed = true;
-      receiver.close();
+      receiver?.close();
       for (const e of senders.values()) {
         try {
           e.socket?.close();
@@ -191,7 +193,7 @@ export async function openUdp(opts: UdpOptions, onPacket: PacketHandler): Promis
       }
       senders.clear();
     },
-    port: receiver.port,
+    port: receiver?.port ?? 0,
     get errors() {
       return errors;
     },

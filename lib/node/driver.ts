@@ -15,13 +15,16 @@ import type { LoadedConfig, Ports, SocketSpec, Timer } from "./ports.ts";
 import { RejectionLog } from "./rejections.ts";
 import { PortMove } from "./port-move.ts";
 import { RecentEvents } from "./recent.ts";
+import { LinkMonitor, type LinkState } from "./links.ts";
 
 export interface DriverInit {
   readonly cluster: Cluster;
   readonly self: NodeConfig;
   readonly key: Uint8Array;
-  /** nodename -> resolved keep_alive_ip, every node including this one. */
+  /** nodename -> resolved keep_alive_ip (first link), every node including this one. */
   readonly ips: ReadonlyMap<string, string>;
+  /** nodename -> every resolved link address in link order, when keep_alive_ip lists more than one. */
+  readonly links?: ReadonlyMap<string, readonly string[]>;
   /** Sender incarnation of this run (lib/wire): must grow from one run of the daemon to the next. */
   readonly incarnation: number;
   /** The debug level came from the command line: a reload does not change it. */
@@ -43,13 +46,22 @@ export const COMMAND_RESEND_MS = [40, 150] as const;
 /** A udpport change keeps the old port open at most this long for peers that have not reloaded yet. */
 export const PORT_MOVE_MAX_MS = 10 * 60_000;
 
-export function socketSpecOf(cluster: Cluster, ips: ReadonlyMap<string, string>, self: string): SocketSpec {
+export function socketSpecOf(cluster: Cluster, ips: ReadonlyMap<string, string>, self: string, links?: ReadonlyMap<string, readonly string[]>): SocketSpec {
   const myIp = ips.get(self)!;
+  const mine = links?.get(self) ?? [myIp];
   const s = cluster.server;
-  return { bindHost: s.bindToKeepAliveIp ? myIp : "0.0.0.0", udpPort: s.udpport, sendHost: myIp, tcpPort: s.tcpport };
+  // The wildcard receives every link; "::" is dual-stack, for a cluster with an IPv6 link.
+  const wildcard = mine.some((ip) => ip.includes(":")) ? "::" : "0.0.0.0";
+  const spec = { bindHost: s.bindToKeepAliveIp ? myIp : wildcard, udpPort: s.udpport, sendHost: myIp, tcpPort: s.tcpport };
+  if (mine.length < 2) return spec;
+  return { ...spec, more: mine.slice(1).map((ip) => ({ bindHost: s.bindToKeepAliveIp ? ip : null, sendHost: ip })) };
 }
 const sameSpec = (a: SocketSpec, b: SocketSpec): boolean =>
-  a.bindHost === b.bindHost && a.udpPort === b.udpPort && a.sendHost === b.sendHost && a.tcpPort === b.tcpPort;
+  a.bindHost === b.bindHost && a.udpPort === b.udpPort && a.sendHost === b.sendHost && a.tcpPort === b.tcpPort && JSON.stringify(a.more ?? []) === JSON.stringify(b.more ?? []);
+
+/** nodename -> every link address (one entry per node without `links`). */
+const allLinks = (ips: ReadonlyMap<string, string>, links?: ReadonlyMap<string, readonly string[]>): Map<string, readonly string[]> =>
+  new Map([...ips].map(([node, ip]) => [node, links?.get(node) ?? [ip]]));
 
 /** The same state with every pin time moved by `delta` ms (monotonic <-> wall clock). */
 function shiftPins(p: Persisted, delta: number): Persisted {
@@ -57,8 +69,8 @@ function shiftPins(p: Persisted, delta: number): Persisted {
   return { ...p, operator: { ...p.operator, pins } };
 }
 
-function peersOf(ips: ReadonlyMap<string, string>, self: string): Map<string, string> {
-  const m = new Map(ips);
+function peersOf(ips: ReadonlyMap<string, string>, self: string, links?: ReadonlyMap<string, readonly string[]>): Map<string, readonly string[]> {
+  const m = allLinks(ips, links);
   m.delete(self);
   return m;
 }
@@ -75,6 +87,9 @@ export class NodeDriver {
   #guard: PeerGuard;
   #spec: SocketSpec | null = null;
   #seq = 0;
+  /** Every link address per node (undefined: one link per node, `#ips`). */
+  #links: ReadonlyMap<string, readonly string[]> | undefined;
+  readonly #linkMonitor: LinkMonitor;
   /** Nodes heard speaking another protocol version: when last, and which. */
   readonly #otherVersion = new Map<string, { version: number; at: number }>();
   readonly #startedAt: number;
@@ -101,7 +116,9 @@ export class NodeDriver {
     this.#self = init.self;
     this.#ips = init.ips;
     this.#slots = new Map(slotsOf(init.cluster).map((sl) => [sl.id, sl]));
-    this.#guard = new PeerGuard(peersOf(init.ips, init.self.nodename), { restartGraceMs: init.cluster.server.deadTimeMs });
+    this.#links = init.links;
+    this.#guard = new PeerGuard(peersOf(init.ips, init.self.nodename, init.links), { restartGraceMs: init.cluster.server.deadTimeMs });
+    this.#linkMonitor = new LinkMonitor(peersOf(init.ips, init.self.nodename, init.links), init.cluster.server.deadTimeMs);
     this.#startedAt = ports.clock.now();
     this.#rejections = new RejectionLog(ports.log, this.#startedAt);
     const persisted = shiftPins(ports.store.load(), this.#startedAt - ports.clock.wall());
@@ -126,12 +143,13 @@ export class NodeDriver {
   start(done: (error: string | null) => void): void {
     const s = this.#cluster.server;
     this.ports.log.info(`Starting drcm ${VERSION} as node ${this.#self.nodename} (${this.#self.hostname}), config ${this.#cluster.file}`);
-    const spec = socketSpecOf(this.#cluster, this.#ips, this.#self.nodename);
+    const spec = socketSpecOf(this.#cluster, this.#ips, this.#self.nodename, this.#links);
     this.ports.sockets.open(spec, null, (r) => {
       if (!r.ok) return done(r.error);
       r.commit();
       this.#spec = spec;
       this.ports.log.info(`Heartbeats on UDP ${spec.bindHost}:${spec.udpPort} every ${s.keepAliveIntervalMs} ms, dead after ${s.deadTimeMs} ms`);
+      if (spec.more) this.ports.log.info(`Heartbeat links: ${[spec.sendHost, ...spec.more.map((m) => m.sendHost)].map((ip, k) => `${k + 1} from ${ip}`).join(", ")}`);
       this.ports.log.info(`Control channel on TCP ${spec.bindHost}:${spec.tcpPort}`);
       this.#armTimers();
       this.#apply(this.core.tick(this.ports.clock.now()));
@@ -146,6 +164,7 @@ export class NodeDriver {
     if (this.#closed) return;
     const now = this.ports.clock.now();
     this.#apply(this.core.tick(now));
+    for (const e of this.#linkMonitor.check(now)) this.#event(e);
     this.#rejections.summarize(now);
     if (this.#portMove?.expired(now)) this.#endPortMove("its time ran out");
   }
@@ -167,6 +186,8 @@ export class NodeDriver {
       return;
     }
     if (this.#portMove?.heard(d.env.from, localPort)) this.#endPortMove("every peer sends to the new port");
+    const linkEvent = this.#linkMonitor.heard(d.env.from, g.link, now);
+    if (linkEvent) this.#event(linkEvent);
     this.#apply(this.core.onMessage({ from: d.env.from, incarnation: d.env.inc, body: d.env.body }, now));
   }
 
@@ -201,7 +222,15 @@ export class NodeDriver {
   }
 
   status(): ClusterStatus {
-    return this.core.status(this.ports.clock.now());
+    const now = this.ports.clock.now();
+    const st = this.core.status(now);
+    const links = this.#linkMonitor.states(now);
+    return links.length === 0 ? st : { ...st, links };
+  }
+
+  /** Heartbeat links of every peer as this node hears them (empty with one link). */
+  links(): LinkState[] {
+    return this.#linkMonitor.states(this.ports.clock.now());
   }
 
   info(): NodeInfo {
@@ -281,7 +310,7 @@ export class NodeDriver {
         reply,
       );
     if (next.fingerprint === this.#cluster.fingerprint) this.ports.log.info(`Reload (asked by ${by}): config unchanged`);
-    const spec = socketSpecOf(next, loaded.ips, loaded.self.nodename);
+    const spec = socketSpecOf(next, loaded.ips, loaded.self.nodename, loaded.links);
     if (this.#spec !== null && sameSpec(spec, this.#spec)) {
       this.#commit(by, loaded, null, reply);
       return;
@@ -299,15 +328,17 @@ export class NodeDriver {
 
   /** Applies a checked config: nothing here can fail, so a reload is never half-applied. */
   #commit(by: string, loaded: Extract<LoadedConfig, { ok: true }>, spec: SocketSpec | null, reply: (r: Reply) => void): void {
-    const { cluster, self, ips } = loaded;
+    const { cluster, self, ips, links } = loaded;
     const now = this.ports.clock.now();
-    const old = { cluster: this.#cluster, peers: peersOf(this.#ips, this.#self.nodename), spec: this.#spec };
+    const old = { cluster: this.#cluster, peers: peersOf(this.#ips, this.#self.nodename, this.#links), spec: this.#spec };
     this.#cluster = cluster;
     this.#self = self;
     this.#ips = ips;
+    this.#links = links;
     this.#slots = new Map(slotsOf(cluster).map((sl) => [sl.id, sl]));
     // Keep the replay state unless the peers themselves changed (a fresh guard would accept recorded packets).
-    const peers = peersOf(ips, self.nodename);
+    const peers = peersOf(ips, self.nodename, links);
+    this.#linkMonitor.setConfig(peers, cluster.server.deadTimeMs);
     if (JSON.stringify([...old.peers].sort()) !== JSON.stringify([...peers].sort()) || cluster.server.deadTimeMs !== old.cluster.server.deadTimeMs) {
       const counters = { ...this.#guard.counters };
       this.#guard = new PeerGuard(peers, { restartGraceMs: cluster.server.deadTimeMs });
@@ -375,17 +406,24 @@ export class NodeDriver {
     if (step.persist) this.ports.store.save(shiftPins(step.persist, this.ports.clock.wall() - this.ports.clock.now()));
     // The core hands every peer the same heartbeat object: sign it once (one sequence number for all
     // peers is fine: it only has to grow per sender) instead of once per peer.
-    const signed = new Map<MessageBody, Uint8Array | null>();
+    // With several links, each link's copy is signed with its link number (the guard keeps replay state per link).
+    const links = this.#linkCount();
+    const signed = new Map<MessageBody, (Uint8Array | null)[]>();
     for (const m of step.send) {
-      let bytes = signed.get(m.body);
-      if (bytes === undefined) {
-        bytes = this.#sign(m.body);
-        signed.set(m.body, bytes);
+      let copies = signed.get(m.body);
+      if (copies === undefined) {
+        const seq = ++this.#seq;
+        copies = Array.from({ length: links }, (_, k) => this.#sign(m.body, seq, k));
+        signed.set(m.body, copies);
       }
-      this.#sendBytes(m.to, bytes);
+      copies.forEach((bytes, k) => this.#sendBytes(m.to, bytes, k));
       if (m.body.kind === "command") {
         const body = m.body;
-        for (const delay of COMMAND_RESEND_MS) this.ports.timers.after(delay, () => this.#sendBytes(m.to, this.#sign(body)));
+        for (const delay of COMMAND_RESEND_MS)
+          this.ports.timers.after(delay, () => {
+            const seq = ++this.#seq;
+            for (let k = 0; k < this.#linkCount(); k++) this.#sendBytes(m.to, this.#sign(body, seq, k), k);
+          });
       }
     }
     if (step.rejected) this.ports.log.warn(`Operator command refused: ${step.rejected}`);
@@ -395,22 +433,25 @@ export class NodeDriver {
     if (this.#stopping && this.core.stopped) this.#exit(0);
   }
 
-  #sign(body: MessageBody): Uint8Array | null {
-    this.#seq++;
+  #linkCount(): number {
+    return this.#links?.get(this.#self.nodename)?.length ?? 1;
+  }
+
+  #sign(body: MessageBody, seq: number, link: number): Uint8Array | null {
     try {
-      return encode(this.init.key, { from: this.#self.nodename, inc: this.init.incarnation, seq: this.#seq, body });
+      return encode(this.init.key, { from: this.#self.nodename, inc: this.init.incarnation, seq, ...(link > 0 ? { link } : {}), body });
     } catch (e) {
       this.ports.log.error(`Cannot send ${body.kind}: ${errorMessage(e)}`);
       return null;
     }
   }
 
-  #sendBytes(to: string, bytes: Uint8Array | null): void {
-    const ip = this.#ips.get(to);
+  #sendBytes(to: string, bytes: Uint8Array | null, link: number): void {
+    const ip = link === 0 ? this.#ips.get(to) : this.#links?.get(to)?.[link];
     if (!ip || !bytes || this.#closed) return;
-    this.ports.sockets.send(ip, this.#cluster.server.udpport, bytes);
+    this.ports.sockets.send(ip, this.#cluster.server.udpport, bytes, link);
     const move = this.#portMove;
-    if (move && !move.hasHeard(to)) this.ports.sockets.send(ip, move.from, bytes);
+    if (move && !move.hasHeard(to)) this.ports.sockets.send(ip, move.from, bytes, link);
   }
 
   #event(e: ClusterEvent): void {

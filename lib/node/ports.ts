@@ -22,11 +22,18 @@ export interface Timers {
 
 /** Where heartbeats are received and the control channel listens. */
 export interface SocketSpec {
+  /** Where heartbeats are received (the first link's address, or the wildcard) and the control channel listens. */
   readonly bindHost: string;
   readonly udpPort: number;
-  /** Source address of everything sent: this node's keep_alive_ip. */
+  /** Source address of everything sent on the first link: this node's keep_alive_ip. */
   readonly sendHost: string;
   readonly tcpPort: number;
+  /**
+   * Links after the first (keep_alive_ip lists more than one address): for each, the source address of
+   * what is sent on it and where it receives (its address, or null when bindHost is the wildcard, which
+   * receives every link). The control channel listens on these addresses too. Absent: one link.
+   */
+  readonly more?: readonly { readonly bindHost: string | null; readonly sendHost: string }[];
 }
 
 export type OpenResult =
@@ -48,8 +55,8 @@ export interface Sockets {
   open(spec: SocketSpec, current: SocketSpec | null, done: (r: OpenResult) => void): void;
   /** Close the UDP receivers of earlier specs (a port change has been taken up by every peer). */
   retireOld(): void;
-  /** Never throws; a failed send is UDP loss. */
-  send(ip: string, port: number, bytes: Uint8Array): void;
+  /** Never throws; a failed send is UDP loss. `link`: 0 the first heartbeat link (spec.sendHost), k > 0 spec.more[k-1]. */
+  send(ip: string, port: number, bytes: Uint8Array, link?: number): void;
   close(): void;
 }
 
@@ -77,7 +84,15 @@ export interface Store {
 
 /** Reads and checks the config file again, and resolves every keep_alive_ip. */
 export type LoadedConfig =
-  | { readonly ok: true; readonly cluster: Cluster; readonly self: NodeConfig; readonly ips: ReadonlyMap<string, string> }
+  | {
+      readonly ok: true;
+      readonly cluster: Cluster;
+      readonly self: NodeConfig;
+      /** nodename -> resolved keep_alive_ip of its first link. */
+      readonly ips: ReadonlyMap<string, string>;
+      /** nodename -> every resolved link address, in link order (absent: one link, `ips`). */
+      readonly links?: ReadonlyMap<string, readonly string[]>;
+    }
   /** `message`: the first line; `details`: one line per finding (file:line: ERROR - ...). */
   | { readonly ok: false; readonly message: string; readonly details: readonly string[] };
 export interface ConfigSource {

@@ -42,6 +42,12 @@ export interface Envelope {
   readonly inc: number;
   /** Strictly increasing within one incarnation. */
   readonly seq: number;
+  /**
+   * Heartbeat link this copy was sent on (0-based; absent: 0). Signed, so a copy recorded on one link
+   * cannot be replayed on another: the guard checks the source against that link's keep_alive_ip and
+   * keeps the sequence per link (each link carries the same sequence numbers).
+   */
+  readonly link?: number;
   readonly body: MessageBody;
 }
 
@@ -112,7 +118,9 @@ export function parseJson(payload: Uint8Array): unknown {
 }
 
 export function encode(key: Uint8Array, env: Envelope): Uint8Array {
-  const payload = encoder.encode(JSON.stringify({ from: env.from, inc: env.inc, seq: env.seq, body: env.body }));
+  const payload = encoder.encode(
+    JSON.stringify(env.link ? { from: env.from, inc: env.inc, seq: env.seq, link: env.link, body: env.body } : { from: env.from, inc: env.inc, seq: env.seq, body: env.body }),
+  );
   const packet = seal(key, MAGIC, payload);
   if (packet.length > MAX_PACKET_BYTES) {
     throw new Error(`Cannot encode message from "${env.from}": ${packet.length} bytes is over the ${MAX_PACKET_BYTES}-byte packet limit`);

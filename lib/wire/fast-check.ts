@@ -52,9 +52,9 @@ function operator(v: unknown): boolean {
  * The envelope rebuilt from its known fields (unknown ones are dropped, as zod does) when `v` is a
  * well-formed heartbeat envelope by the rules of envelopeSchema; null otherwise.
  */
-export function cleanHeartbeatEnvelope(v: unknown): { from: string; inc: number; seq: number; body: HeartbeatBody } | null {
+export function cleanHeartbeatEnvelope(v: unknown): { from: string; inc: number; seq: number; link?: number; body: HeartbeatBody } | null {
   if (!isHeartbeatEnvelope(v)) return null;
-  const e = v as { from: string; inc: number; seq: number; body: HeartbeatBody };
+  const e = v as { from: string; inc: number; seq: number; link?: number; body: HeartbeatBody };
   const b = e.body;
   const body: HeartbeatBody = {
     kind: "heartbeat",
@@ -95,12 +95,13 @@ export function cleanHeartbeatEnvelope(v: unknown): { from: string; inc: number;
         }
       : {}),
   };
-  return { from: e.from, inc: e.inc, seq: e.seq, body };
+  return e.link !== undefined ? { from: e.from, inc: e.inc, seq: e.seq, link: e.link, body } : { from: e.from, inc: e.inc, seq: e.seq, body };
 }
 
 /** True when `v` is a well-formed heartbeat envelope by the rules of envelopeSchema. */
 export function isHeartbeatEnvelope(v: unknown): boolean {
   if (!isObj(v) || !isName(v.from) || !isCount(v.inc) || !isCount(v.seq)) return false;
+  if (v.link !== undefined && !(isCount(v.link) && (v.link as number) <= 7)) return false;
   const b = v.body;
   if (!isObj(b) || b.kind !== "heartbeat") return false;
   if (typeof b.config !== "string" || b.config.length > MAX_NAME) return false;

@@ -5,7 +5,7 @@
 import type { Envelope, RejectReason } from "./codec.ts";
 import { REJECT_REASONS } from "./codec.ts";
 
-export type GuardResult = { ok: true; restarted: boolean } | { ok: false; reason: RejectReason };
+export type GuardResult = { ok: true; restarted: boolean; link: number } | { ok: false; reason: RejectReason };
 
 export interface PeerGuardOptions {
   /**
@@ -38,13 +38,16 @@ export function normalizeIp(ip: string): string {
 export class PeerGuard {
   /** Rejections by reason, for status and logs. */
   readonly counters: Record<RejectReason, number>;
-  readonly #ipOf: Map<string, string>;
+  readonly #ipOf: Map<string, readonly string[]>;
   readonly #tracks = new Map<string, PeerTrack>();
   readonly #graceMs: number;
 
-  /** `peers`: nodename -> keep_alive_ip (an address, already resolved) of every node that may send. */
-  constructor(peers: ReadonlyMap<string, string>, opts: PeerGuardOptions) {
-    this.#ipOf = new Map([...peers].map(([node, ip]) => [node, normalizeIp(ip)]));
+  /**
+   * `peers`: nodename -> its keep_alive_ip addresses, one per heartbeat link (already resolved), of every
+   * node that may send. Replay state is kept per sender and link: every link carries the same sequence.
+   */
+  constructor(peers: ReadonlyMap<string, string | readonly string[]>, opts: PeerGuardOptions) {
+    this.#ipOf = new Map([...peers].map(([node, ips]) => [node, (typeof ips === "string" ? [ips] : ips).map(normalizeIp)]));
     this.#graceMs = opts.restartGraceMs;
     this.counters = Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>;
   }
@@ -56,20 +59,23 @@ export class PeerGuard {
 
   /** Decides on an authenticated envelope; state changes only when the packet is accepted. */
   accept(env: Envelope, sourceIp: string, now: number): GuardResult {
-    const ip = this.#ipOf.get(env.from);
-    if (ip === undefined) return this.#refuse("unknown_sender");
-    if (normalizeIp(sourceIp) !== ip) return this.#refuse("bad_source");
+    const ips = this.#ipOf.get(env.from);
+    if (ips === undefined) return this.#refuse("unknown_sender");
+    const link = env.link ?? 0;
+    const ip = ips[link];
+    if (ip === undefined || normalizeIp(sourceIp) !== ip) return this.#refuse("bad_source");
 
-    const track = this.#tracks.get(env.from);
+    const id = link === 0 ? env.from : `${env.from}|${link}`;
+    const track = this.#tracks.get(id);
     if (track === undefined) {
-      this.#tracks.set(env.from, { inc: env.inc, seq: env.seq, lastAcceptedAt: now, retired: [] });
-      return { ok: true, restarted: false };
+      this.#tracks.set(id, { inc: env.inc, seq: env.seq, lastAcceptedAt: now, retired: [] });
+      return { ok: true, restarted: false, link };
     }
     if (env.inc === track.inc) {
       if (env.seq <= track.seq) return this.#refuse("replay");
       track.seq = env.seq;
       track.lastAcceptedAt = now;
-      return { ok: true, restarted: false };
+      return { ok: true, restarted: false, link };
     }
     // A run the peer has left behind is over for good: its packets can only be copies.
     if (track.retired.includes(env.inc)) return this.#refuse("stale_incarnation");
@@ -79,7 +85,7 @@ export class PeerGuard {
     track.inc = env.inc;
     track.seq = env.seq;
     track.lastAcceptedAt = now;
-    return { ok: true, restarted: true };
+    return { ok: true, restarted: true, link };
   }
 
   #refuse(reason: RejectReason): GuardResult {

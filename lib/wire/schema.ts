@@ -78,6 +78,7 @@ export const envelopeSchema = z.object({
   /** Incarnation: Date.now() of the sender's start, so it grows across restarts. */
   inc: count,
   seq: count,
+  link: z.int().min(0).max(7).optional(),
   body: messageBodySchema,
 });
 

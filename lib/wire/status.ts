@@ -127,6 +127,19 @@ export const maintenanceStatusShape = {
 
 export const quorumStatusShape = { policy: quorumPolicySchema, has: z.boolean(), alive: z.number(), total: z.number() };
 
+/** One heartbeat link of one peer as the answering node hears it (only with several links). */
+export const linkStatusShape = {
+  node: z.string(),
+  /** 0-based; cm_stat shows it 1-based, as the position of the address in keep_alive_ip. */
+  link: z.number(),
+  address: z.string(),
+  up: z.boolean(),
+  /** null: never heard on this link. */
+  heardAgeMs: z.number().nullable(),
+};
+const linkStatusSchema = z.object(linkStatusShape).readonly();
+export type LinkStatus = z.infer<typeof linkStatusSchema>;
+
 export const clusterStatusSchema = z
   .object({
     self: z.string(),
@@ -137,6 +150,8 @@ export const clusterStatusSchema = z
     pins: z.array(pinStatusSchema).readonly(),
     /** Failed actions of every node, newest first. */
     failures: z.array(failureStatusSchema).readonly(),
+    /** Heartbeat links of every peer, when keep_alive_ip lists more than one address (absent: one link). */
+    links: z.array(linkStatusSchema).readonly().optional(),
   })
   .readonly();
 export type ClusterStatus = z.infer<typeof clusterStatusSchema>;

@@ -190,7 +190,7 @@ test("alertEnv() leaves DRCM_CAUSE and DRCM_CAUSE_TEXT empty for an event withou
 
 test("alertEnv() marks the back-to-normal kinds as recovery with severity OK", () => {
   const recovery = (Object.keys(ALERT_KINDS) as ClusterEvent["type"][]).filter((t) => alertEnv({ type: t, message: "" }, 0, "n", "f").DRCM_RECOVERY === "1");
-  expect(recovery.sort()).toEqual(["failback", "maintenance_off", "node_alive", "node_unstandby", "ping_regained", "quorum_regained", "resource_recovered"]);
+  expect(recovery.sort()).toEqual(["failback", "link_up", "maintenance_off", "node_alive", "node_unstandby", "ping_regained", "quorum_regained", "resource_recovered"]);
   for (const t of recovery) expect(alertEnv({ type: t, message: "" }, 0, "n", "f").DRCM_SEVERITY).toBe("OK");
   expect(alertEnv({ type: "node_dead", message: "" }, 0, "n", "f").DRCM_SEVERITY).toBe("CRITICAL");
 });

@@ -203,15 +203,41 @@ describe("parseClusterText() resource sections", () => {
 
   test("parseClusterText() validates floating IPs and netmasks", () => {
     const cases: [string, string][] = [
-      ["10.0.0.300, 255.255.255.0", 'expected an IPv4 address like 192.168.1.10, got "10.0.0.300"'],
+      ["10.0.0.300, 255.255.255.0", 'expected an IPv4 address like 192.168.1.10 (no leading zeros) or an IPv6 address like fd00:213::100, got "10.0.0.300"'],
+      // iproute2 would read 010.0.0.8 as octal 8.0.0.8
+      ["010.0.0.8, 255.255.255.0", 'got "010.0.0.8"'],
       ["10.0.0.100, 255.0.255.0", 'got "255.0.255.0"'],
       ["10.0.0.100, 33", 'got "33"'],
+      ["fd00:213::100, 129", 'Cannot parse prefix length of IPv6 floating IP "vip": expected 1-128 (e.g. 64), got "129"'],
+      ["fd00:213::100, 255.255.255.0", 'got "255.255.255.0"'],
+      ["fd00:213::100/64, 64", 'got "fd00:213::100/64"'],
+      ["fd00:213::100, 64", 'Floating IP "vip" is an IPv6 address but its resource script is ipv4addr.sh: use ipv6addr.sh'],
     ];
     for (const [written, msg] of cases) {
       const { findings } = parse(edit(BASE, "10.0.0.100, 255.255.255.0", written));
       expect(messages(findings, "ERROR")[0]).toContain(msg);
     }
     expect(parse(edit(BASE, "10.0.0.100, 255.255.255.0", "10.0.0.100, 255.255.252.0")).findings).toEqual([]);
+    const v6 = parse(edit(edit(BASE, "10.0.0.100, 255.255.255.0", "fd00:213::100, 64"), "resources/ipv4addr.sh", "resources/ipv6addr.sh"));
+    expect(messages(v6.findings, "ERROR")).toEqual([]);
+    expect(v6.cluster?.resources.find((r) => r.nickname === "vip")).toMatchObject({ ip: "fd00:213::100", netmask: "64" });
+  });
+
+  test("parseClusterText() takes one keep_alive_ip per heartbeat link, the same count on every node", () => {
+    const two = BASE.replace(/keep_alive_ip = (\S+)/g, (_m, ip: string) => `keep_alive_ip = ${ip}, fd00:1::${ip.split(".").pop()}`);
+    const ok = parse(two);
+    expect(messages(ok.findings, "ERROR")).toEqual([]);
+    expect(ok.cluster!.nodes.map((n) => n.keepAliveIps)).toEqual(ok.cluster!.nodes.map((n) => [n.keepAliveIp, `fd00:1::${n.keepAliveIp.split(".").pop()}`]));
+    // One node with one address only: error at its line, naming both counts.
+    let first = true;
+    const uneven = BASE.replace(/keep_alive_ip = (\S+)/g, (m, ip: string) => (first ? ((first = false), `keep_alive_ip = ${ip}, 10.9.9.9`) : m));
+    expect(messages(parse(uneven).findings, "ERROR").join("\n")).toMatch(/has 1 keep_alive_ip address but \S+ has 2: every node needs one address per heartbeat link/);
+    // A second link address that is another node's: duplicate.
+    const ips = [...BASE.matchAll(/keep_alive_ip = (\S+)/g)].map((m) => m[1]!);
+    let i = 0;
+    const dup = BASE.replace(/keep_alive_ip = (\S+)/g, (_m, ip: string) => `keep_alive_ip = ${ip}, ${i++ === 0 ? ips[1] : "10.9.9.9"}`);
+    expect(messages(parse(dup).findings, "ERROR").join("\n")).toContain(`Duplicate keep_alive_ip "${ips[1]}"`);
+    expect(messages(parse(BASE.replace(/keep_alive_ip = (\S+)/, "keep_alive_ip = $1, 1::2::3")).findings, "ERROR").join("\n")).toContain('got "1::2::3"');
   });
 
   test("parseClusterText() reports a bad user:group with the 1.x phrase", () => {

@@ -127,8 +127,8 @@ describe("importHeartbeat()", () => {
     const r = run("bcast-hostnames");
     const errs = errors(r.check);
     expect(errs.map((e) => e.message)).toEqual([
-      'Cannot parse "keep_alive_ip" of node alpha: expected an IPv4 address or host name, got "CHANGE_ME_alpha"',
-      'Cannot parse "keep_alive_ip" of node beta: expected an IPv4 address or host name, got "CHANGE_ME_beta"',
+      'Cannot parse "keep_alive_ip" of node alpha: expected IPv4 or IPv6 addresses or host names, got "CHANGE_ME_alpha"',
+      'Cannot parse "keep_alive_ip" of node beta: expected IPv4 or IPv6 addresses or host names, got "CHANGE_ME_beta"',
     ]);
     expect(at(r.findings, "ha.cf", 4, "WARNING").join("\n")).toContain("keep_alive_ip of node alpha (alpha.example.net) is unknown");
     expect(at(r.findings, "haresources", 2, "WARNING").join("\n")).toContain("netmask 24 and interface eth1 (from ha.cf:3) assumed");

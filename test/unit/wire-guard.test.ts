@@ -115,7 +115,23 @@ describe("PeerGuard", () => {
 
   test("accept() matches a keep_alive_ip configured in IPv4-mapped form", () => {
     const guard = new PeerGuard(new Map([["n", "::FFFF:10.1.2.3"]]), { restartGraceMs: GRACE });
-    expect(guard.accept(env("n", 1, 1), "10.1.2.3", 0)).toEqual({ ok: true, restarted: false });
+    expect(guard.accept(env("n", 1, 1), "10.1.2.3", 0)).toEqual({ ok: true, restarted: false, link: 0 });
+  });
+
+  test("accept() with several links: the source must be that link's address, and each link keeps its own sequence", () => {
+    const guard = new PeerGuard(new Map([["n", ["10.0.0.2", "10.1.0.2"]]]), { restartGraceMs: GRACE });
+    const on = (seq: number, link: number) => ({ ...env("n", 1, seq), ...(link > 0 ? { link } : {}) });
+    // The same beat on both links (same sequence number) is accepted once per link.
+    expect(guard.accept(on(1, 0), "10.0.0.2", 0)).toEqual({ ok: true, restarted: false, link: 0 });
+    expect(guard.accept(on(1, 1), "10.1.0.2", 0)).toEqual({ ok: true, restarted: false, link: 1 });
+    // A copy of link 1's packet again on link 1: replay; signed for link 1 but sent from link 0's address: bad source.
+    expect(guard.accept(on(1, 1), "10.1.0.2", 1)).toEqual({ ok: false, reason: "replay" });
+    expect(guard.accept(on(2, 1), "10.0.0.2", 1)).toEqual({ ok: false, reason: "bad_source" });
+    // A link number the sender does not have.
+    expect(guard.accept(on(3, 5), "10.1.0.2", 1)).toEqual({ ok: false, reason: "bad_source" });
+    // Link 1 ahead of link 0 (it was faster) does not make link 0's next beat a replay.
+    expect(guard.accept(on(9, 1), "10.1.0.2", 2)).toEqual({ ok: true, restarted: false, link: 1 });
+    expect(guard.accept(on(2, 0), "10.0.0.2", 2)).toEqual({ ok: true, restarted: false, link: 0 });
   });
 
   test("normalizeIp() unwraps IPv4-mapped IPv6 and leaves other addresses alone", () => {
