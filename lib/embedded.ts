@@ -53,6 +53,8 @@ import f__etc_drcm_resources_ipv4addr_sh from "../resources/ipv4addr.sh" with { 
 // @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
 import f__etc_drcm_resources_ipv4addr_multi_sh from "../resources/ipv4addr_multi.sh" with { type: "file" };
 // @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
+import f__etc_drcm_resources_ipv6addr_sh from "../resources/ipv6addr.sh" with { type: "file" };
+// @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
 import f__etc_drcm_resources_mount_common_sh from "../resources/mount_common.sh" with { type: "file" };
 // @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
 import f__etc_drcm_resources_nfs_sh from "../resources/nfs.sh" with { type: "file" };
@@ -163,6 +165,7 @@ export const EMBEDDED: readonly EmbeddedEntry[] = [
   { path: "/etc/drcm/resources/crontab.sh", type: "file", mode: 0o755, config: "noreplace", pkg: "main", src: "resources/crontab.sh", data: f__etc_drcm_resources_crontab_sh as string },
   { path: "/etc/drcm/resources/ipv4addr.sh", type: "file", mode: 0o755, config: "noreplace", pkg: "main", src: "resources/ipv4addr.sh", data: f__etc_drcm_resources_ipv4addr_sh as string },
   { path: "/etc/drcm/resources/ipv4addr_multi.sh", type: "file", mode: 0o755, config: "noreplace", pkg: "main", src: "resources/ipv4addr_multi.sh", data: f__etc_drcm_resources_ipv4addr_multi_sh as string },
+  { path: "/etc/drcm/resources/ipv6addr.sh", type: "file", mode: 0o755, config: "noreplace", pkg: "main", src: "resources/ipv6addr.sh", data: f__etc_drcm_resources_ipv6addr_sh as string },
   { path: "/etc/drcm/resources/mount_common.sh", type: "file", mode: 0o755, config: "noreplace", pkg: "main", src: "resources/mount_common.sh", data: f__etc_drcm_resources_mount_common_sh as string },
   { path: "/etc/drcm/resources/nfs.sh", type: "file", mode: 0o755, config: "noreplace", pkg: "main", src: "resources/nfs.sh", data: f__etc_drcm_resources_nfs_sh as string },
   { path: "/etc/drcm/resources/service.sh", type: "file", mode: 0o755, config: "noreplace", pkg: "main", src: "resources/service.sh", data: f__etc_drcm_resources_service_sh as string },

@@ -80,6 +80,12 @@ export interface BedSpec {
   nodeLines?: (name: string, index: number) => string[];
   /** Environment added to every daemon (e.g. ARPING_COUNT). */
   env?: Record<string, string>;
+  /**
+   * Dedicated heartbeat networks: with N > 0 every node gets eth1..ethN on bridges br1..brN (subnets
+   * 10.214.0.0/24, 10.215.0.0/24, ...) and keep_alive_ip lists those addresses; eth0 keeps the VIP and
+   * the client. Absent: heartbeats on eth0 as in 1.x.
+   */
+  links?: number;
 }
 
 export const defaultNodeLines = (name: string, index: number): string[] => [
@@ -158,6 +164,14 @@ export class Bed {
   ip(node: string): string {
     return `${SUBNET}.${10 + Number(node.slice(1))}`;
   }
+  /** Address of `node` on heartbeat link `k` (1-based) of a bed with dedicated links. */
+  linkIp(node: string, k: number): string {
+    return `10.${213 + k}.0.${10 + Number(node.slice(1))}`;
+  }
+  private keepAliveIps(node: string): string {
+    const n = this.spec.links ?? 0;
+    return n === 0 ? this.ip(node) : Array.from({ length: n }, (_, i) => this.linkIp(node, i + 1)).join(", ");
+  }
 
   // ---- files ---------------------------------------------------------------------------------
 
@@ -195,7 +209,7 @@ export class Bed {
       "[CM_APPLICATIONS]",
       `app, root:root, ${d}/app.sh start, ${d}/app.sh stop, ${d}/app.sh ensure`,
       "",
-      ...this.names.flatMap((n, i) => ["[CM_NODE]", `nodename = ${n}`, `hostname = ${n}.bed`, `keep_alive_ip = ${this.ip(n)}`, ...lines(n, i), ""]),
+      ...this.names.flatMap((n, i) => ["[CM_NODE]", `nodename = ${n}`, `hostname = ${n}.bed`, `keep_alive_ip = ${this.keepAliveIps(n)}`, ...lines(n, i), ""]),
     ].join("\n");
   }
 
@@ -265,9 +279,20 @@ exit 2
       must(["ip", "-n", ns, "link", "set", "eth0", "up"]);
     };
     attach(this.clientNs, "vcl", CLIENT_IP);
+    for (let k = 1; k <= (this.spec.links ?? 0); k++) {
+      must(["ip", "-n", br, "link", "add", `br${k}`, "type", "bridge"]);
+      must(["ip", "-n", br, "link", "set", `br${k}`, "up"]);
+    }
     for (const n of this.names) {
       const ns = this.ns(n);
       attach(ns, `v${n}`, this.ip(n));
+      for (let k = 1; k <= (this.spec.links ?? 0); k++) {
+        must(["ip", "-n", br, "link", "add", `v${n}l${k}`, "type", "veth", "peer", "name", `eth${k}`, "netns", ns]);
+        must(["ip", "-n", br, "link", "set", `v${n}l${k}`, "master", `br${k}`]);
+        must(["ip", "-n", br, "link", "set", `v${n}l${k}`, "up"]);
+        must(["ip", "-n", ns, "addr", "add", `${this.linkIp(n, k)}/24`, "dev", `eth${k}`]);
+        must(["ip", "-n", ns, "link", "set", `eth${k}`, "up"]);
+      }
       // Partition rules go to BEDIN/BEDOUT (flushed by heal), loss rules to BEDLOSS (inbound only).
       for (const c of ["BEDIN", "BEDOUT", "BEDLOSS"]) this.ipt(n, ["-N", c]);
       this.ipt(n, ["-A", "INPUT", "-j", "BEDIN"]);
@@ -350,13 +375,13 @@ exit 2
 
   // ---- faults --------------------------------------------------------------------------------
 
-  linkDown(name: string): void {
-    must(["ip", "-n", this.ns(name), "link", "set", "eth0", "down"]);
-    this.down.add(name);
+  linkDown(name: string, dev = "eth0"): void {
+    must(["ip", "-n", this.ns(name), "link", "set", dev, "down"]);
+    if (dev === "eth0") this.down.add(name);
   }
-  linkUp(name: string): void {
-    must(["ip", "-n", this.ns(name), "link", "set", "eth0", "up"]);
-    this.down.delete(name);
+  linkUp(name: string, dev = "eth0"): void {
+    must(["ip", "-n", this.ns(name), "link", "set", dev, "up"]);
+    if (dev === "eth0") this.down.delete(name);
   }
   isDown(name: string): boolean {
     return this.down.has(name);

@@ -28,7 +28,7 @@ if (!hasShellcheck) console.log("agents-scripts.test.ts: shellcheck not installe
 
 describe("resources/*.sh", () => {
   test.skipIf(!hasShellcheck)("shellcheck resources/*.sh reports nothing", () => {
-    const files = ["crontab.sh", "ipv4addr.sh", "ipv4addr_multi.sh", "service.sh", "nfs.sh", "cifs.sh", "mount_common.sh"].map(res);
+    const files = ["crontab.sh", "ipv4addr.sh", "ipv6addr.sh", "ipv4addr_multi.sh", "service.sh", "nfs.sh", "cifs.sh", "mount_common.sh"].map(res);
     const r = Bun.spawnSync(["shellcheck", "-x", ...files], { cwd: root });
     expect(r.stdout.toString() + r.stderr.toString()).toBe("");
     expect(r.exitCode).toBe(0);
