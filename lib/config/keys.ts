@@ -73,7 +73,7 @@ export const SERVER_KEYS: readonly KeyDoc[] = [
 export const NODE_KEYS: readonly KeyDoc[] = [
   { key: "nodename", def: "", doc: "Required. Logical name used in node:nickname backups, logs and cm_stat", reload: "live" },
   { key: "hostname", def: "", doc: "Required. Must equal `uname -n` of that machine (or use drcm --node=NAME)", reload: "live" },
-  { key: "keep_alive_ip", def: "", doc: "Required. IPv4 address (or resolvable name) peers send heartbeats to", reload: "live" },
+  { key: "keep_alive_ip", def: "", doc: "Required. Address peers send heartbeats to: IPv4, IPv6 or a resolvable name; a list (`10.0.0.11, 10.1.0.11`) gives one heartbeat link per address, the same count on every node (protocol.md, Heartbeat links)", reload: "live" },
   { key: "node_is_active", def: "1", doc: "0: the node holds nothing and its resources go to their backups", reload: "live" },
   { key: "keep_services", def: "0", doc: "1: leave this node's services running when drcm stops", reload: "live" },
   { key: "keep_filesystems", def: "1", doc: "1: leave file systems mounted when drcm stops", reload: "live" },
