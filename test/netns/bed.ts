@@ -25,6 +25,11 @@ export const VIP = `${SUBNET}.100`;
 export const GATEWAY = `${SUBNET}.1`;
 export const CLIENT_IP = `${SUBNET}.2`;
 export const APP_PORT = 8080;
+/** IPv6 of a bed with `ipv6: true` (a ULA prefix, only inside the bed's namespaces). */
+export const SUBNET6 = "fd00:213:";
+export const VIP6 = `${SUBNET6}:100`;
+export const GATEWAY6 = `${SUBNET6}:1`;
+export const CLIENT_IP6 = `${SUBNET6}:2`;
 
 const run = (cmd: string[]): { code: number; out: string } => {
   const r = Bun.spawnSync(cmd, { stdout: "pipe", stderr: "pipe" });
@@ -86,6 +91,13 @@ export interface BedSpec {
    * the client. Absent: heartbeats on eth0 as in 1.x.
    */
   links?: number;
+  /**
+   * IPv6 as well: every namespace gets IPv6 enabled (sysctl), eth0 of each node/client and br0 an
+   * fd00:213::/64 address (nodad), and the config a second floating address `vip6` (VIP6/64 on eth0,
+   * resources/ipv6addr.sh) that the default node lines put next to vip. Heartbeats stay on IPv4.
+   * partition/isolate/loss are iptables (IPv4) only: they do not cut IPv6.
+   */
+  ipv6?: boolean;
 }
 
 export const defaultNodeLines = (name: string, index: number): string[] => [
@@ -96,6 +108,11 @@ export const defaultNodeLines = (name: string, index: number): string[] => [
     ? ["node_floating_ip_addrs = vip", "node_crontabs = jobs", "node_applications = app"]
     : ["node_backup_floating_ip_addrs = n1:vip", "node_backup_crontabs = n1:jobs", "node_backup_applications = n1:app"]),
 ];
+/** defaultNodeLines with vip6 next to vip (the default of a bed with `ipv6: true`). */
+export const defaultNodeLinesIpv6 = (name: string, index: number): string[] =>
+  defaultNodeLines(name, index).map((l) =>
+    l === "node_floating_ip_addrs = vip" ? "node_floating_ip_addrs = vip, vip6" : l === "node_backup_floating_ip_addrs = n1:vip" ? "node_backup_floating_ip_addrs = n1:vip, n1:vip6" : l,
+  );
 
 /** Subset of `drcm --client --command=status --json` the audits read (schema drcm.status/1). */
 export interface StatusDoc {
@@ -164,6 +181,10 @@ export class Bed {
   ip(node: string): string {
     return `${SUBNET}.${10 + Number(node.slice(1))}`;
   }
+  /** IPv6 address of `node`'s eth0 in a bed with `ipv6: true` (fd00:213::11 for n1). */
+  ip6(node: string): string {
+    return `${SUBNET6}:${10 + Number(node.slice(1))}`;
+  }
   /** Address of `node` on heartbeat link `k` (1-based) of a bed with dedicated links. */
   linkIp(node: string, k: number): string {
     return `10.${213 + k}.0.${10 + Number(node.slice(1))}`;
@@ -191,7 +212,7 @@ export class Bed {
 
   configText(extraServer: string[] = []): string {
     const d = this.dir;
-    const lines = this.spec.nodeLines ?? defaultNodeLines;
+    const lines = this.spec.nodeLines ?? (this.spec.ipv6 ? defaultNodeLinesIpv6 : defaultNodeLines);
     return [
       "[CM_SERVER]",
       "udpport = 53897",
@@ -204,6 +225,7 @@ export class Bed {
       "",
       "[CM_IPADDRS]",
       `vip, ${VIP}, 24, eth0, ${REPO}/resources/ipv4addr.sh`,
+      ...(this.spec.ipv6 ? [`vip6, ${VIP6}, 64, eth0, ${REPO}/resources/ipv6addr.sh`] : []),
       "[CM_CRONTABS]",
       `jobs, ${d}/crontabs/jobs, ${d}/cron.d, ${REPO}/resources/crontab.sh`,
       "[CM_APPLICATIONS]",
@@ -264,28 +286,45 @@ exit 2
 
   private buildNetwork(): void {
     const br = this.brNs;
+    const v6 = this.spec.ipv6 === true;
+    // IPv6 on (a namespace may inherit disable_ipv6=1), no router advertisements accepted.
+    const enable6 = (ns: string, dev?: string) => {
+      if (!v6) return;
+      const c = dev ? [`net.ipv6.conf.${dev}.disable_ipv6=0`, `net.ipv6.conf.${dev}.accept_ra=0`] : ["net.ipv6.conf.all.disable_ipv6=0", "net.ipv6.conf.default.disable_ipv6=0", "net.ipv6.conf.default.accept_ra=0"];
+      must(["ip", "netns", "exec", ns, "sysctl", "-qw", ...c]);
+    };
     must(["ip", "netns", "add", br]);
+    enable6(br);
     must(["ip", "-n", br, "link", "set", "lo", "up"]);
     must(["ip", "-n", br, "link", "add", "br0", "type", "bridge"]);
     must(["ip", "-n", br, "addr", "add", `${GATEWAY}/24`, "dev", "br0"]);
+    if (v6) {
+      enable6(br, "br0");
+      must(["ip", "-n", br, "-6", "addr", "add", `${GATEWAY6}/64`, "dev", "br0", "nodad"]);
+    }
     must(["ip", "-n", br, "link", "set", "br0", "up"]);
-    const attach = (ns: string, port: string, ip: string) => {
+    const attach = (ns: string, port: string, ip: string, ip6: string) => {
       must(["ip", "netns", "add", ns]);
+      enable6(ns);
       must(["ip", "-n", ns, "link", "set", "lo", "up"]);
       must(["ip", "-n", br, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", ns]);
       must(["ip", "-n", br, "link", "set", port, "master", "br0"]);
       must(["ip", "-n", br, "link", "set", port, "up"]);
       must(["ip", "-n", ns, "addr", "add", `${ip}/24`, "dev", "eth0"]);
+      if (v6) {
+        enable6(ns, "eth0");
+        must(["ip", "-n", ns, "-6", "addr", "add", `${ip6}/64`, "dev", "eth0", "nodad"]);
+      }
       must(["ip", "-n", ns, "link", "set", "eth0", "up"]);
     };
-    attach(this.clientNs, "vcl", CLIENT_IP);
+    attach(this.clientNs, "vcl", CLIENT_IP, CLIENT_IP6);
     for (let k = 1; k <= (this.spec.links ?? 0); k++) {
       must(["ip", "-n", br, "link", "add", `br${k}`, "type", "bridge"]);
       must(["ip", "-n", br, "link", "set", `br${k}`, "up"]);
     }
     for (const n of this.names) {
       const ns = this.ns(n);
-      attach(ns, `v${n}`, this.ip(n));
+      attach(ns, `v${n}`, this.ip(n), this.ip6(n));
       for (let k = 1; k <= (this.spec.links ?? 0); k++) {
         must(["ip", "-n", br, "link", "add", `v${n}l${k}`, "type", "veth", "peer", "name", `eth${k}`, "netns", ns]);
         must(["ip", "-n", br, "link", "set", `v${n}l${k}`, "master", `br${k}`]);
@@ -427,6 +466,7 @@ exit 2
     if (this.running(name)) await this.kill9(name);
     this.killNamespace(this.ns(name));
     run(["ip", "-n", this.ns(name), "addr", "del", `${VIP}/24`, "dev", "eth0"]);
+    if (this.spec.ipv6) run(["ip", "-n", this.ns(name), "-6", "addr", "del", `${VIP6}/64`, "dev", "eth0"]);
     rmSync(join(this.dir, `cron-${name}`, "jobs"), { force: true });
     rmSync(join(this.dir, "app", `${name}.pid`), { force: true });
     if (this.down.has(name)) this.linkUp(name);
@@ -448,6 +488,11 @@ exit 2
   /** Nodes whose eth0 carries the VIP (reachable nodes only unless `all`). */
   vipHolders(all = false): string[] {
     return this.names.filter((n) => (all || !this.down.has(n)) && run(["ip", "-n", this.ns(n), "-o", "-4", "addr", "show", "dev", "eth0"]).out.includes(` ${VIP}/`));
+  }
+  /** Nodes whose eth0 carries VIP6 (reachable nodes only unless `all`); [] in a bed without ipv6. */
+  vip6Holders(all = false): string[] {
+    if (!this.spec.ipv6) return [];
+    return this.names.filter((n) => (all || !this.down.has(n)) && run(["ip", "-n", this.ns(n), "-o", "-6", "addr", "show", "dev", "eth0"]).out.includes(` ${VIP6}/`));
   }
   cronHolders(all = false): string[] {
     return this.names.filter((n) => (all || !this.down.has(n)) && existsSync(join(this.dir, `cron-${n}`, "jobs")));
@@ -521,6 +566,8 @@ exit 2
     const cron = this.cronHolders();
     const app = this.appNodes().filter((n) => !this.down.has(n));
     if (vip.length > 1) problems.push(`VIP ${VIP} on ${vip.join(", ")}`);
+    const vip6 = this.vip6Holders();
+    if (this.spec.ipv6 && vip6.join() !== vip.join()) problems.push(`VIP6 ${VIP6} on [${vip6.join(", ")}], VIP on [${vip.join(", ")}]`);
     if (cron.length > 1) problems.push(`crontab installed on ${cron.join(", ")}`);
     if (opts.holder !== undefined) {
       const want = opts.holder === null ? [] : [opts.holder];
@@ -544,6 +591,7 @@ exit 2
       const holdersOf = (nick: string) => s.resources.find((r) => r.nickname === nick)?.holders.map((h) => h.node).sort() ?? [];
       const desiredOf = (nick: string) => s.resources.find((r) => r.nickname === nick)?.desired ?? null;
       if (holdersOf("vip").join() !== vip.join()) problems.push(`${n} says vip held by [${holdersOf("vip").join(", ")}], kernel: [${vip.join(", ")}]`);
+      if (this.spec.ipv6 && holdersOf("vip6").join() !== vip6.join()) problems.push(`${n} says vip6 held by [${holdersOf("vip6").join(", ")}], kernel: [${vip6.join(", ")}]`);
       if (!opts.skipCron && holdersOf("jobs").join() !== cron.join()) problems.push(`${n} says jobs held by [${holdersOf("jobs").join(", ")}], files: [${cron.join(", ")}]`);
       if (vip.length === 1 && desiredOf("vip") !== vip[0]) problems.push(`${n} places vip on ${desiredOf("vip")}, held by ${vip[0]}`);
       if (!opts.skipApp && holdersOf("app").join() !== app.join()) problems.push(`${n} says app held by [${holdersOf("app").join(", ")}], responders: [${app.join(", ")}]`);
@@ -572,6 +620,8 @@ exit 2
     const out: string[] = [];
     const vip = this.vipHolders(true).filter((n) => nodes.includes(n));
     if (vip.length) out.push(`VIP left on ${vip.join(", ")}`);
+    const vip6 = this.vip6Holders(true).filter((n) => nodes.includes(n));
+    if (vip6.length) out.push(`VIP6 left on ${vip6.join(", ")}`);
     const cron = this.cronHolders(true).filter((n) => nodes.includes(n));
     if (cron.length) out.push(`crontab left on ${cron.join(", ")}`);
     for (const n of nodes) for (const p of this.processes(n)) out.push(`${n}: process left: ${p}`);
