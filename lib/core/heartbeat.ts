@@ -2,7 +2,7 @@
 import { isAlive, isDirectlyAlive } from "./membership.ts";
 import { failedInOrder, heldInOrder } from "./records.ts";
 import { deadTimeMs, emptyOutput, intervalMs, slotOf, type CoreState } from "./state.ts";
-import type { Action, ClusterEvent, HeartbeatBody, Hold, Outgoing, Step } from "./types.ts";
+import type { Action, BeatBody, ClusterEvent, HeartbeatBody, Hold, Outgoing, Step } from "./types.ts";
 import { stableSet } from "./view.ts";
 import { operatorWire } from "./operator.ts";
 import { expireFailures, failuresWire } from "./failures.ts";
@@ -73,23 +73,40 @@ export function fastPeers(s: CoreState, t: number): Set<string> {
   return fast;
 }
 
+/** A peer gets the whole state at least this often, even when nothing changed (a safety net; a lost change is asked for at once). */
+export const FULL_REFRESH_MS = 5000;
+
 /** Ends a call: adds the heartbeat when one is due and hands out what the call produced. */
 export function finishCall(s: CoreState, t: number): Step {
   // A timer that fires a little early must not skip a beat: the server ticks once per interval.
   if (t - s.lastBeat >= intervalMs(s) * 0.8) {
     const forced = s.lastBeat === Number.NEGATIVE_INFINITY;
     s.lastBeat = t;
-    const body = buildHeartbeat(s, t);
-    if (forced || s.lastBody === null || !sameState(s.lastBody, body)) s.changeBeats = CHANGE_REPEATS + 1;
+    const built = buildHeartbeat(s, t);
+    if (forced || s.lastBody === null || !sameState(s.lastBody, built)) {
+      s.sv++;
+      s.changeBeats = CHANGE_REPEATS + 1;
+    }
+    const body: HeartbeatBody = { ...built, sv: s.sv };
     s.lastBody = body;
     const all = s.changeBeats > 0;
     if (all) s.changeBeats--;
     const fast = all ? null : fastPeers(s, t);
     const slow = slowPeriodMs(s) - intervalMs(s) * 0.2;
+    // Between changes a peer gets the compact beat (state version and fresh ages); the same object for all, signed once.
+    let beat: BeatBody | null = null;
     for (const p of s.peers.values()) {
-      if (all || fast!.has(p.name) || t - p.lastSent >= slow) {
-        p.lastSent = t;
+      if (!(all || p.wantFull || fast!.has(p.name) || t - p.lastSent >= slow)) continue;
+      p.lastSent = t;
+      // A peer we do not hear (dead, cut off, restarting) may have missed changes: it gets the whole state, so
+      // the first packet that reaches it after a heal or a restart already carries everything.
+      if (all || p.wantFull || !isDirectlyAlive(p, t, deadTimeMs(s)) || t - p.lastFull >= FULL_REFRESH_MS) {
+        p.lastFull = t;
+        p.wantFull = false;
         s.out.send.push({ to: p.name, body });
+      } else {
+        beat ??= { kind: "beat", sv: s.sv, heard: body.heard ?? [] };
+        s.out.send.push({ to: p.name, body: beat });
       }
     }
   }

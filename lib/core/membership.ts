@@ -12,6 +12,14 @@ export interface Peer {
   lastIndirect: number | null;
   /** Its latest heartbeat (null before the first or after a restart until the next). */
   hb: HeartbeatBody | null;
+  /** When `hb` arrived: its ages (uptime, held, failures) are as of then. */
+  hbAt: number;
+  /** It asked for our whole state (a beat of ours named a version it does not have). */
+  wantFull: boolean;
+  /** When we last asked it for its whole state (at most once per interval). */
+  wantSentAt: number;
+  /** When we last sent it our whole state (refreshed every FULL_REFRESH_MS even without a change). */
+  lastFull: number;
   /** Since when it has been continuously alive and ready (for the stable set / failback_delay). */
   stableSince: number | null;
   /** State last reported in an event, so each transition is logged once. */
@@ -28,6 +36,10 @@ export const newPeer = (name: string): Peer => ({
   lastDirect: null,
   lastIndirect: null,
   hb: null,
+  hbAt: 0,
+  wantFull: false,
+  wantSentAt: Number.NEGATIVE_INFINITY,
+  lastFull: Number.NEGATIVE_INFINITY,
   stableSince: null,
   shown: "unknown",
   shownConfig: null,

@@ -7,7 +7,7 @@ import { beginCall } from "./clock.ts";
 import { applyCommand, validateCommand } from "./commands.ts";
 import { finishCall } from "./heartbeat.ts";
 import { computeQuorum, selfState } from "./observe.ts";
-import { receiveHeartbeat } from "./peers.ts";
+import { receiveBeat, receiveHeartbeat, receiveWant } from "./peers.ts";
 import { heldInOrder, inflightInOrder, newPeerRecord, slotRec } from "./records.ts";
 import { settle } from "./reconcile.ts";
 import { applyResult } from "./results.ts";
@@ -70,8 +70,11 @@ export class Core {
 
   onMessage(msg: PeerMessage, now: number): Step {
     return this.#step(now, (s, t) => {
-      if (msg.body.kind !== "command") return receiveHeartbeat(s, msg.from, msg.incarnation, msg.body, t);
-      applyCommand(s, msg.body.command, msg.body.by, t);
+      const b = msg.body;
+      if (b.kind === "heartbeat") return receiveHeartbeat(s, msg.from, msg.incarnation, b, t);
+      if (b.kind === "beat") return receiveBeat(s, msg.from, msg.incarnation, b, t);
+      if (b.kind === "want") return receiveWant(s, msg.from, t);
+      applyCommand(s, b.command, b.by, t);
     });
   }
 

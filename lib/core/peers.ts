@@ -1,8 +1,8 @@
 // A peer's heartbeat arrives: what it says about the peer, about the peers it hears, and about who holds what.
 import { isAlive } from "./membership.ts";
 import { seeClaim, slotRec, type PeerFacts } from "./records.ts";
-import { deadTimeMs, emit, type CoreState } from "./state.ts";
-import type { HeartbeatBody } from "./types.ts";
+import { deadTimeMs, emit, intervalMs, type CoreState } from "./state.ts";
+import type { BeatBody, HeartbeatBody, WantBody } from "./types.ts";
 import { adoptOperator } from "./operator.ts";
 
 /**
@@ -19,15 +19,18 @@ export function receiveHeartbeat(s: CoreState, from: string, incarnation: number
     p.stableSince = null;
     // Reported once by observe(), as this peer's one node_alive for the new daemon.
     p.restarted = incarnation;
+    // The new daemon knows nothing of us: our next heartbeat to it carries the whole state.
+    p.lastFull = Number.NEGATIVE_INFINITY;
   }
   const prev = p.hb;
   p.incarnation = incarnation;
   p.lastDirect = t;
   p.hb = body;
+  p.hbAt = t;
   const adopted = body.operator !== undefined && adoptOperator(s, from, body.operator, t);
   const relevant = prev === null || !wasAlive || adopted || heartbeatChanged(prev, body);
   if (relevant || !sameList(prev.stable, body.stable)) p.facts = factsOf(body);
-  relay(s, body, t);
+  relay(s, body.alive, body.heard, t);
   for (const h of body.holds) {
     const rec = slotRec(s, h.slot);
     seeClaim(rec, h.claim);
@@ -47,12 +50,46 @@ export function receiveHeartbeat(s: CoreState, from: string, incarnation: number
   return relevant;
 }
 
+/**
+ * A compact beat: the peer is alive, its state is still the version we have (`hb`), and `heard` are
+ * fresh ages for `hb.alive`. A version we do not have (a lost change, a restart) makes us ask for the
+ * whole state; until it arrives the beat still counts as a sign of life of the same daemon.
+ */
+export function receiveBeat(s: CoreState, from: string, incarnation: number, beat: BeatBody, t: number): boolean {
+  const p = s.peers.get(from);
+  if (!p) return false;
+  const known = p.hb !== null && p.incarnation === incarnation;
+  if (!known || p.hb!.sv !== beat.sv) {
+    if (t - p.wantSentAt >= intervalMs(s)) {
+      p.wantSentAt = t;
+      s.out.send.push({ to: from, body: WANT });
+    }
+    if (!known) return false;
+  }
+  const wasAlive = isAlive(p, t, deadTimeMs(s));
+  p.lastDirect = t;
+  if (p.hb!.sv === beat.sv) relay(s, p.hb!.alive, beat.heard, t);
+  return !wasAlive;
+}
+const WANT: WantBody = { kind: "want" };
+
+/** A peer asks for our whole state: it gets the last one built at once (its ages at most an interval old). */
+export function receiveWant(s: CoreState, from: string, t: number): false {
+  const p = s.peers.get(from);
+  if (!p) return false;
+  if (s.lastBody === null) p.wantFull = true;
+  else {
+    p.lastFull = t;
+    s.out.send.push({ to: from, body: s.lastBody });
+  }
+  return false;
+}
+
 /** One-hop relay: a peer that heard X recently is evidence that X is up. */
-function relay(s: CoreState, body: HeartbeatBody, t: number): void {
-  const heard = body.heard;
-  if (!heard || heard.length !== body.alive.length) return;
-  for (let i = 0; i < body.alive.length; i++) {
-    const name = body.alive[i]!;
+function relay(s: CoreState, alive: readonly string[], heard: readonly number[] | undefined, t: number): void {
+  if (!heard || heard.length !== alive.length) return;
+  for (let i = 0; i < alive.length; i++) {
+    const name = alive[i]!;
     const q = s.peers.get(name);
     const age = heard[i]!;
     if (!q || !(age >= 0) || age >= deadTimeMs(s)) continue;

@@ -68,6 +68,8 @@ export interface CoreState {
   lastBody: HeartbeatBody | null;
   /** Beats still to go to every peer after a change (a lost datagram must not hide it for a slow period). */
   changeBeats: number;
+  /** State version: grows with every change of what the heartbeat says (ages aside). */
+  sv: number;
   /** What this node knows and does about each slot, by slot id. */
   records: Map<string, SlotRecord>;
   /** Stamps the lists others read in order (holds, failures, shutdown stops): the order a Set would keep. */
@@ -122,6 +124,7 @@ export function newState(cluster: Cluster, self: string, now: number, standby: b
     lastBeat: Number.NEGATIVE_INFINITY,
     lastBody: null,
     changeBeats: 0,
+    sv: 0,
     records: new Map(),
     nextOrder: 0,
     pendingById: new Map(),

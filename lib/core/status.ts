@@ -53,7 +53,7 @@ export function buildStatus(s: StatusInput): ClusterStatus {
       configDiffers: p.hb !== null && p.hb.config !== s.cluster.fingerprint,
       quorum: p.hb?.quorum ?? null,
       pingOk: p.hb?.pingOk ?? null,
-      uptimeMs: p.hb ? p.hb.uptimeMs + (p.lastDirect === null ? 0 : s.now - p.lastDirect) : null,
+      uptimeMs: p.hb ? p.hb.uptimeMs + (s.now - p.hbAt) : null,
       maintenance: p.hb?.maintenance ?? false,
     };
   });
@@ -77,7 +77,7 @@ function slotStatus(s: StatusInput, slot: Slot): SlotStatus {
   for (const p of s.peers.values()) {
     if (!p.hb || !isAlive(p, s.now, s.deadTimeMs) && !p.hb.leaving) continue;
     const h = p.hb.holds.find((x) => x.slot === slot.id);
-    if (h) holders.push({ node: p.name, role: h.role, claim: h.claim, heldMs: h.heldMs });
+    if (h) holders.push({ node: p.name, role: h.role, claim: h.claim, heldMs: h.heldMs + (s.now - p.hbAt) });
   }
   const failedOn = slot.candidates.filter((c) => (c === s.self ? rec?.failedOrder !== undefined : s.peers.get(c)?.facts.failed.has(slot.id) ?? false));
   const pl = place(slot, s.view);
@@ -113,7 +113,7 @@ function failureList(s: StatusInput): FailureStatus[] {
   const out: FailureStatus[] = s.failures.map((f) => ({ node: s.self, ...f }));
   for (const p of s.peers.values()) {
     if (!p.hb?.failures) continue;
-    const since = p.lastDirect === null ? 0 : s.now - p.lastDirect;
+    const since = s.now - p.hbAt;
     for (const f of p.hb.failures) out.push({ node: p.name, ...f, firstAgeMs: f.firstAgeMs + since, lastAgeMs: f.lastAgeMs + since });
   }
   return out.sort((a, b) => a.lastAgeMs - b.lastAgeMs);

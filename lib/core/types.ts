@@ -81,6 +81,27 @@ export interface HeartbeatBody {
    * Absent while nothing was ever set (generation 0).
    */
   readonly operator?: OperatorStateWire;
+  /**
+   * State version of the sender (protocol 3): grows whenever anything but an age changes. Between
+   * changes the sender sends a BeatBody with the same `sv` instead of the whole state.
+   */
+  readonly sv?: number;
+}
+
+/**
+ * The compact heartbeat (protocol 3): "my state is still version `sv`", with fresh `heard` ages in
+ * the order of the `alive` list of the full heartbeat of that version. A receiver that does not have
+ * that version answers with a WantBody.
+ */
+export interface BeatBody {
+  readonly kind: "beat";
+  readonly sv: number;
+  readonly heard: readonly number[];
+}
+
+/** "Send me your whole state": the receiver of a beat whose state version it does not have. */
+export interface WantBody {
+  readonly kind: "want";
 }
 
 /** One operator pin as carried in heartbeats: ages, not times (no shared clocks). */
@@ -127,7 +148,7 @@ export interface CommandBody {
   readonly by: string;
 }
 
-export type MessageBody = HeartbeatBody | CommandBody;
+export type MessageBody = HeartbeatBody | CommandBody | BeatBody | WantBody;
 
 /** A decoded, authenticated message as the core receives it. */
 export interface PeerMessage {

@@ -5,7 +5,7 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import type { MessageBody } from "../core/types.ts";
 import { envelopeSchema } from "./schema.ts";
-import { cleanHeartbeatEnvelope } from "./fast-check.ts";
+import { cleanBeatEnvelope, cleanHeartbeatEnvelope } from "./fast-check.ts";
 
 /** 3: heartbeat fan-out (lib/core/heartbeat.ts); a version-2 node would declare version-3 peers dead. */
 export const PROTOCOL_VERSION = 3;
@@ -134,7 +134,9 @@ export function decode(key: Uint8Array, bytes: Uint8Array): DecodeResult {
   const opened = open(key, MAGIC, bytes);
   if (!opened.ok) return opened;
   const value = parseJson(opened.payload);
-  // The common case, checked by hand at a fraction of zod's cost (same rules; see fast-check.ts).
+  // The common cases, checked by hand at a fraction of zod's cost (same rules; see fast-check.ts).
+  const beat = cleanBeatEnvelope(value);
+  if (beat) return { ok: true, env: beat };
   const heartbeat = cleanHeartbeatEnvelope(value);
   if (heartbeat) return { ok: true, env: heartbeat };
   const parsed = envelopeSchema.safeParse(value);

@@ -4,7 +4,7 @@
 // that is not a heartbeat envelope (commands, odd input) still goes through zod. A unit test checks
 // that both accept and reject the same mutated envelopes.
 
-import type { HeartbeatBody } from "../core/types.ts";
+import type { BeatBody, HeartbeatBody } from "../core/types.ts";
 
 const MAX_NAME = 256;
 const isName = (v: unknown): boolean => typeof v === "string" && v.length >= 1 && v.length <= MAX_NAME;
@@ -85,6 +85,7 @@ export function cleanHeartbeatEnvelope(v: unknown): { from: string; inc: number;
         }
       : {}),
     ...(b.maintenance !== undefined ? { maintenance: b.maintenance } : {}),
+    ...(b.sv !== undefined ? { sv: b.sv } : {}),
     ...(b.operator !== undefined
       ? {
           operator: {
@@ -115,5 +116,21 @@ export function isHeartbeatEnvelope(v: unknown): boolean {
   if (b.maintenance !== undefined && !isBool(b.maintenance)) return false;
   if (b.failures !== undefined && !failures(b.failures)) return false;
   if (b.operator !== undefined && !operator(b.operator)) return false;
+  if (b.sv !== undefined && !isCount(b.sv)) return false;
   return isNonNeg(b.uptimeMs);
+}
+
+/**
+ * The compact beat envelope (the message of every interval between changes), rebuilt from its known
+ * fields, or null when `v` is not a well-formed one by the rules of envelopeSchema.
+ */
+export function cleanBeatEnvelope(v: unknown): { from: string; inc: number; seq: number; link?: number; body: BeatBody } | null {
+  if (!isObj(v) || !isName(v.from) || !isCount(v.inc) || !isCount(v.seq)) return null;
+  if (v.link !== undefined && !(isCount(v.link) && (v.link as number) <= 7)) return null;
+  const b = v.body;
+  if (!isObj(b) || b.kind !== "beat" || !isCount(b.sv) || !Array.isArray(b.heard) || b.heard.length > 1024) return null;
+  for (const x of b.heard) if (!isNonNeg(x)) return null;
+  const body: BeatBody = { kind: "beat", sv: b.sv as number, heard: b.heard as number[] };
+  const e = { from: v.from as string, inc: v.inc as number, seq: v.seq as number, body };
+  return v.link !== undefined ? { ...e, link: v.link as number } : e;
 }

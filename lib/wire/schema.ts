@@ -3,7 +3,7 @@
 // core only ever sees a well-formed MessageBody.
 
 import { z } from "zod";
-import type { CommandBody, HeartbeatBody, MessageBody } from "../core/types.ts";
+import type { BeatBody, CommandBody, HeartbeatBody, MessageBody } from "../core/types.ts";
 
 /** Names and ids are short; the bound keeps a valid-MAC but silly packet from carrying megabytes of one string. */
 const name = z.string().min(1).max(256);
@@ -53,7 +53,11 @@ const heartbeatSchema = z.object({
       pins: z.array(z.object({ resource: name, node: name, ageMs: z.number().min(0), leftMs: z.number().min(0).nullable() })).max(4096),
     })
     .optional(),
+  sv: count.optional(),
 });
+
+const beatSchema = z.object({ kind: z.literal("beat"), sv: count, heard: z.array(z.number().min(0)).max(1024) });
+const wantSchema = z.object({ kind: z.literal("want") });
 
 const operatorCommand = z.discriminatedUnion("op", [
   z.object({ op: z.literal("standby"), node: name }),
@@ -71,7 +75,7 @@ export const commandSchema = z.object({
   by: z.string().max(256),
 });
 
-const messageBodySchema = z.discriminatedUnion("kind", [heartbeatSchema, commandSchema]);
+const messageBodySchema = z.discriminatedUnion("kind", [heartbeatSchema, commandSchema, beatSchema, wantSchema]);
 
 export const envelopeSchema = z.object({
   from: name,
@@ -90,6 +94,8 @@ type Heartbeat = z.infer<typeof heartbeatSchema>;
 const heartbeatMatches: Same<Heartbeat, DeepMutable<HeartbeatBody>> = true;
 const holdMatches: Same<Heartbeat["holds"][number], DeepMutable<HeartbeatBody["holds"][number]>> = true;
 const commandMatches: Same<z.infer<typeof commandSchema>, DeepMutable<CommandBody>> = true;
+const beatMatches: Same<z.infer<typeof beatSchema>, DeepMutable<BeatBody>> = true;
+void beatMatches;
 const bodyMatches: [z.infer<typeof messageBodySchema>] extends [MessageBody] ? true : false = true;
 void heartbeatMatches, holdMatches, commandMatches, bodyMatches;
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { isHeartbeatEnvelope } from "../../lib/wire/fast-check.ts";
+import { cleanBeatEnvelope, isHeartbeatEnvelope } from "../../lib/wire/fast-check.ts";
 import { envelopeSchema } from "../../lib/wire/schema.ts";
 
 function valid(): Record<string, any> {
@@ -22,8 +22,13 @@ function valid(): Record<string, any> {
       holds: [{ slot: "ipaddr:vip@n1", role: "primary", claim: 3, heldMs: 1234.5 }],
       failed: [],
       uptimeMs: 99,
+      sv: 7,
     },
   };
+}
+
+function validBeat(): Record<string, any> {
+  return { from: "n1", inc: 1764000000000, seq: 43, link: 1, body: { kind: "beat", sv: 7, heard: [12, 40.5] } };
 }
 
 /** Seeded PRNG (mulberry32) so a failure replays. */
@@ -45,8 +50,8 @@ function paths(v: any, prefix: (string | number)[] = []): (string | number)[][] 
   return out;
 }
 
-function mutate(r: () => number): Record<string, any> {
-  const x = valid();
+function mutate(r: () => number, make: () => Record<string, any> = valid): Record<string, any> {
+  const x = make();
   const all = paths(x).filter((p) => p.length > 0);
   const n = 1 + Math.floor(r() * 2);
   for (let i = 0; i < n; i++) {
@@ -88,5 +93,23 @@ describe("isHeartbeatEnvelope()", () => {
   test("isHeartbeatEnvelope() rejects commands and non-objects (they go through zod)", () => {
     expect(isHeartbeatEnvelope({ from: "n1", inc: 1, seq: 1, body: { kind: "command", command: { op: "reload" }, by: "x" } })).toBe(false);
     for (const w of WEIRD) expect(isHeartbeatEnvelope(w)).toBe(false);
+  });
+});
+
+describe("cleanBeatEnvelope()", () => {
+  test("cleanBeatEnvelope() agrees with the zod schema on 20000 mutated beat envelopes and drops unknown fields", () => {
+    expect(cleanBeatEnvelope({ ...validBeat(), extra: 1 })).toEqual(validBeat() as never);
+    const r = rng(20261203);
+    let accepted = 0;
+    for (let i = 0; i < 20000; i++) {
+      const x = mutate(r, validBeat);
+      const z = envelopeSchema.safeParse(x);
+      const zodSays = z.success && z.data.body.kind === "beat";
+      const fast = cleanBeatEnvelope(x) !== null;
+      if (fast !== zodSays) throw new Error(`disagree on case ${i}: fast=${fast} zod=${zodSays}: ${JSON.stringify(x)}`);
+      if (fast) accepted++;
+    }
+    expect(accepted).toBeGreaterThan(100);
+    expect(accepted).toBeLessThan(19000);
   });
 });
