@@ -91,17 +91,19 @@ export function finishCall(s: CoreState, t: number): Step {
     s.lastBody = body;
     const all = s.changeBeats > 0;
     if (all) s.changeBeats--;
+    // The periodic refresh goes to every peer in one tick, so the whole state is encoded once per refresh, not per peer.
+    const refresh = !all && t - s.lastRefresh >= FULL_REFRESH_MS;
+    if (all || refresh) s.lastRefresh = t;
     const fast = all ? null : fastPeers(s, t);
     const slow = slowPeriodMs(s) - intervalMs(s) * 0.2;
     // Between changes a peer gets the compact beat (state version and fresh ages); the same object for all, signed once.
     let beat: BeatBody | null = null;
     for (const p of s.peers.values()) {
-      if (!(all || p.wantFull || fast!.has(p.name) || t - p.lastSent >= slow)) continue;
+      if (!(all || refresh || p.wantFull || fast!.has(p.name) || t - p.lastSent >= slow)) continue;
       p.lastSent = t;
       // A peer we do not hear (dead, cut off, restarting) may have missed changes: it gets the whole state, so
       // the first packet that reaches it after a heal or a restart already carries everything.
-      if (all || p.wantFull || !isDirectlyAlive(p, t, deadTimeMs(s)) || t - p.lastFull >= FULL_REFRESH_MS) {
-        p.lastFull = t;
+      if (all || refresh || p.wantFull || !isDirectlyAlive(p, t, deadTimeMs(s))) {
         p.wantFull = false;
         s.out.send.push({ to: p.name, body });
       } else {

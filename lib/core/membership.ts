@@ -18,8 +18,7 @@ export interface Peer {
   wantFull: boolean;
   /** When we last asked it for its whole state (at most once per interval). */
   wantSentAt: number;
-  /** When we last sent it our whole state (refreshed every FULL_REFRESH_MS even without a change). */
-  lastFull: number;
+
   /** Since when it has been continuously alive and ready (for the stable set / failback_delay). */
   stableSince: number | null;
   /** State last reported in an event, so each transition is logged once. */
@@ -39,7 +38,6 @@ export const newPeer = (name: string): Peer => ({
   hbAt: 0,
   wantFull: false,
   wantSentAt: Number.NEGATIVE_INFINITY,
-  lastFull: Number.NEGATIVE_INFINITY,
   stableSince: null,
   shown: "unknown",
   shownConfig: null,

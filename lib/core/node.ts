@@ -27,14 +27,14 @@ const changesRegister = (c: OperatorCommand): boolean => c.op === "move" || c.op
  * What the persisted state depends on, cheap enough for every call: every change of a pin or of cluster
  * maintenance takes a new operator generation, so the generation stands for the whole register.
  */
-const persistKey = (s: CoreState): string => `${s.standby ? 1 : 0}${s.maintenance ? 1 : 0}${s.op.maintenance ? 1 : 0}:${s.op.gen}`;
+const persistKey = (s: CoreState): number => (s.op.gen * 2 + (s.op.maintenance ? 1 : 0)) * 4 + (s.standby ? 2 : 0) + (s.maintenance ? 1 : 0);
 
 export { slotsOf } from "./slots.ts";
 
 export class Core {
   readonly #s: CoreState;
   /** Key of the operator state as last handed out (or given at start): a Step carries `persist` when it differs. */
-  #persisted: string;
+  #persisted: number;
 
   /**
    * `persisted`: what the previous run on this node handed out (standby, maintenance, the operator

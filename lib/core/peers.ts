@@ -20,7 +20,7 @@ export function receiveHeartbeat(s: CoreState, from: string, incarnation: number
     // Reported once by observe(), as this peer's one node_alive for the new daemon.
     p.restarted = incarnation;
     // The new daemon knows nothing of us: our next heartbeat to it carries the whole state.
-    p.lastFull = Number.NEGATIVE_INFINITY;
+    p.wantFull = true;
   }
   const prev = p.hb;
   p.incarnation = incarnation;
@@ -79,7 +79,6 @@ export function receiveWant(s: CoreState, from: string, t: number): false {
   if (!p) return false;
   if (s.lastBody === null) p.wantFull = true;
   else {
-    p.lastFull = t;
     s.out.send.push({ to: from, body: s.lastBody });
   }
   return false;

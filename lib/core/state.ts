@@ -70,6 +70,8 @@ export interface CoreState {
   changeBeats: number;
   /** State version: grows with every change of what the heartbeat says (ages aside). */
   sv: number;
+  /** When every peer last got the whole state without a change (FULL_REFRESH_MS). */
+  lastRefresh: number;
   /** What this node knows and does about each slot, by slot id. */
   records: Map<string, SlotRecord>;
   /** Stamps the lists others read in order (holds, failures, shutdown stops): the order a Set would keep. */
@@ -125,6 +127,7 @@ export function newState(cluster: Cluster, self: string, now: number, standby: b
     lastBody: null,
     changeBeats: 0,
     sv: 0,
+    lastRefresh: Number.NEGATIVE_INFINITY,
     records: new Map(),
     nextOrder: 0,
     pendingById: new Map(),

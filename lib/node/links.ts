@@ -26,15 +26,21 @@ export class LinkMonitor {
   /** When the peer was first heard on any link in its current life (links are judged dead_time after that). */
   readonly #since = new Map<string, number>();
 
+  /** Some peer has more than one link (else every call is a no-op). */
+  #multi: boolean;
+
   constructor(
     /** nodename -> link addresses of every peer. */
     private links: ReadonlyMap<string, readonly string[]>,
     private deadTimeMs: number,
-  ) {}
+  ) {
+    this.#multi = [...links.values()].some((l) => l.length > 1);
+  }
 
   setConfig(links: ReadonlyMap<string, readonly string[]>, deadTimeMs: number): void {
     this.links = links;
     this.deadTimeMs = deadTimeMs;
+    this.#multi = [...links.values()].some((l) => l.length > 1);
     for (const node of [...this.#tracks.keys()]) if (!links.has(node)) this.#tracks.delete(node);
   }
 
@@ -45,6 +51,7 @@ export class LinkMonitor {
   }
 
   heard(node: string, link: number, now: number): ClusterEvent | null {
+    if (!this.#multi) return null;
     const addrs = this.links.get(node);
     if (!addrs || addrs.length < 2) return null;
     const tracks = this.#tracksOf(node, addrs.length);
@@ -60,6 +67,7 @@ export class LinkMonitor {
   /** Links silent for dead_time of peers heard on another link: one link_down each. */
   check(now: number): ClusterEvent[] {
     const out: ClusterEvent[] = [];
+    if (!this.#multi) return out;
     for (const [node, addrs] of this.links) {
       if (addrs.length < 2) continue;
       const tracks = this.#tracksOf(node, addrs.length);
