@@ -1,6 +1,6 @@
 // bench/scale: many drcm daemons on 127.0.0.x (no root): idle CPU and RSS per node, the time for
 // every node to agree on one node's death, and `cm_stat` latency.
-//   bun bench/scale/run.ts [--sizes=16,32,64] [--idle=10] [--out=bench/scale/results.json]
+//   bun bench/scale/run.ts [--sizes=16,32,64] [--idle=10] [--settle=10] [--out=bench/scale/results.json]
 // Every node runs `drcm --node=nK` with one shared config (no resources: this measures membership),
 // default timings (keep_alive_interval 50ms, dead_time 800ms): every node heartbeats every peer.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
@@ -14,6 +14,8 @@ const BIN = process.env.DRCM_BIN ?? join(REPO, "dist/drcm");
 const arg = (k: string, d: string) => process.argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3) ?? d;
 const SIZES = arg("sizes", "16,32,64").split(",").map(Number);
 const IDLE_S = Number(arg("idle", "10"));
+/** Seconds between "all ready" and the idle window: start-up (JIT compilation of the hot paths) is not idle cost. */
+const SETTLE_S = Number(arg("settle", "10"));
 const OUT = arg("out", join(REPO, "bench/scale/results.json"));
 /** Optional timings, e.g. --interval=200ms --dead=2s: the large-cluster profile of benchmarks.md. */
 const INTERVAL = arg("interval", "");
@@ -75,7 +77,7 @@ async function one(n: number): Promise<Record<string, unknown>> {
     };
     const ready = await waitFor(() => names.every((nm) => /is ready/.test(logOf(nm))), 60000, 200);
     console.log(`  ${n} nodes: all ready ${ready < 0 ? "NOT within 60 s" : `after ${Math.round(performance.now() - t0)} ms`}`);
-    await Bun.sleep(2000);
+    await Bun.sleep(SETTLE_S * 1000);
     const a = procs.map((p) => ticks(p.pid));
     const ta = performance.now();
     await Bun.sleep(IDLE_S * 1000);

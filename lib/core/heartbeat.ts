@@ -76,6 +76,8 @@ export function fastPeers(s: CoreState, t: number): Set<string> {
 /** A peer gets the whole state at least this often, even when nothing changed (a safety net; a lost change is asked for at once). */
 export const FULL_REFRESH_MS = 5000;
 
+const EMPTY_STEP: Step = Object.freeze({ send: Object.freeze([]), actions: Object.freeze([]), events: Object.freeze([]) }) as Step;
+
 /** Ends a call: adds the heartbeat when one is due and hands out what the call produced. */
 export function finishCall(s: CoreState, t: number): Step {
   // A timer that fires a little early must not skip a beat: the server ticks once per interval.
@@ -113,6 +115,8 @@ export function finishCall(s: CoreState, t: number): Step {
     }
   }
   const o = s.out;
+  // Most calls (a beat that repeats the last one) produce nothing: hand out one shared empty Step.
+  if (o.send.length === 0 && o.actions.length === 0 && o.events.length === 0 && !o.reload && o.rejected === undefined) return EMPTY_STEP;
   s.out = emptyOutput();
   const step: { send: Outgoing[]; actions: Action[]; events: ClusterEvent[]; reloadRequested?: boolean; rejected?: string } = {
     send: o.send,

@@ -402,6 +402,10 @@ export class NodeDriver {
 
   /** Perform everything a core step asks for. */
   #apply(step: Step): void {
+    if (step.send.length === 0 && step.events.length === 0 && step.actions.length === 0 && !step.persist && !step.rejected && !step.reloadRequested) {
+      if (this.#stopping && this.core.stopped) this.#exit(0);
+      return;
+    }
     // Store operator state first: a crash right after acting must not forget it.
     if (step.persist) this.ports.store.save(shiftPins(step.persist, this.ports.clock.wall() - this.ports.clock.now()));
     // The core hands every peer the same heartbeat object: sign it once (one sequence number for all

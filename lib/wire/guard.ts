@@ -63,7 +63,7 @@ export class PeerGuard {
     if (ips === undefined) return this.#refuse("unknown_sender");
     const link = env.link ?? 0;
     const ip = ips[link];
-    if (ip === undefined || normalizeIp(sourceIp) !== ip) return this.#refuse("bad_source");
+    if (ip === undefined || (sourceIp !== ip && normalizeIp(sourceIp) !== ip)) return this.#refuse("bad_source");
 
     const id = link === 0 ? env.from : `${env.from}|${link}`;
     const track = this.#tracks.get(id);
