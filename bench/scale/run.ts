@@ -152,5 +152,5 @@ for (const n of SIZES) {
   results.push(await one(n));
 }
 mkdirSync(dirname(OUT), { recursive: true });
-writeFileSync(OUT, `${JSON.stringify({ date: new Date().toISOString(), machine, idleSeconds: IDLE_S, results }, null, 2)}\n`);
+writeFileSync(OUT, `${JSON.stringify({ date: new Date().toISOString(), machine, idleSeconds: IDLE_S, settleSeconds: SETTLE_S, results }, null, 2)}\n`);
 console.log(`written ${OUT} (${machine})`);

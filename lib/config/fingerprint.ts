@@ -21,6 +21,8 @@ export function fingerprint(server: ServerConfig, nodes: readonly NodeConfig[], 
       nodename: n.nodename,
       hostname: n.hostname,
       keepAliveIp: n.keepAliveIp,
+      // Only with several links, so a 1.x config keeps its fingerprint.
+      ...(n.keepAliveIps && n.keepAliveIps.length > 1 ? { links: n.keepAliveIps } : {}),
       active: n.active,
       keepServices: n.keepServices,
       keepFilesystems: n.keepFilesystems,

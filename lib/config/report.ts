@@ -1,7 +1,7 @@
 // Text and JSON forms of findings and of the cluster summary printed by --check-config.
 // Summary lines avoid the words error/warn/fail/info so the manual's
 // `drcm --check-config | grep -i -E 'error|warn|fail|info'` shows only findings.
-import { KIND_INFO, RESOURCE_KINDS, type Cluster, type Finding, type ResourceKind } from "./model.ts";
+import { KIND_INFO, linksOf, RESOURCE_KINDS, type Cluster, type Finding, type ResourceKind } from "./model.ts";
 import { formatMs } from "./values.ts";
 
 /** `cm.cfg:12` (the line part is left out when the finding is about the whole file). */
@@ -43,7 +43,7 @@ export function summarize(c: Cluster): Summary {
   const s = c.server;
   return {
     fingerprint: c.fingerprint,
-    nodes: c.nodes.map((n) => ({ nodename: n.nodename, hostname: n.hostname, keepAliveIp: n.keepAliveIp, active: n.active })),
+    nodes: c.nodes.map((n) => ({ nodename: n.nodename, hostname: n.hostname, keepAliveIp: linksOf(n).join(", "), active: n.active })),
     resources: Object.fromEntries(RESOURCE_KINDS.map((k) => [k, c.resources.filter((r) => r.kind === k).map((r) => r.nickname)])),
     backups,
     timings: {
