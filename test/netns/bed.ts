@@ -98,6 +98,8 @@ export interface BedSpec {
    * partition/isolate/loss are iptables (IPv4) only: they do not cut IPv6.
    */
   ipv6?: boolean;
+  /** The keep_alive_ip value of each node (e.g. its IPv6 address, or IPv6 and IPv4 links); default: eth0's IPv4, or the links. */
+  keepAliveIps?: (name: string, bed: Bed) => string;
 }
 
 export const defaultNodeLines = (name: string, index: number): string[] => [
@@ -190,6 +192,7 @@ export class Bed {
     return `10.${213 + k}.0.${10 + Number(node.slice(1))}`;
   }
   private keepAliveIps(node: string): string {
+    if (this.spec.keepAliveIps) return this.spec.keepAliveIps(node, this);
     const n = this.spec.links ?? 0;
     return n === 0 ? this.ip(node) : Array.from({ length: n }, (_, i) => this.linkIp(node, i + 1)).join(", ");
   }
@@ -449,6 +452,10 @@ exit 2
   }
   heal(): void {
     for (const n of this.names) for (const c of ["BEDIN", "BEDOUT"]) this.ipt(n, ["-F", c]);
+  }
+  /** ip6tables in `node`'s namespace (a bed with `ipv6: true`). */
+  ip6t(node: string, args: string[]): void {
+    must(["ip", "netns", "exec", this.ns(node), "ip6tables", "-w", ...args]);
   }
   private ipt(node: string, args: string[]): void {
     must(["ip", "netns", "exec", this.ns(node), "iptables", "-w", ...args]);
