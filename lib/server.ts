@@ -173,29 +173,9 @@ function fileConfigSource(file: string, nodeOption: string | null): ConfigSource
 }
 
 const realTimers: Timers = {
-  // Periodic work fires at multiples of `ms` of the wall clock. Every node of a cluster (NTP-synced)
-  // then beats in the same few milliseconds, so a node finds its peers' heartbeats already waiting
-  // when it wakes for its own tick, and one wake-up handles both instead of one per datagram. Without
-  // synchronized clocks nothing is lost but that batching.
   every(ms, f) {
-    let h: ReturnType<typeof setTimeout> | null = null;
-    let cancelled = false;
-    const arm = () => {
-      const wait = ms - (Date.now() % ms);
-      h = setTimeout(fire, wait < ms * 0.2 ? wait + ms : wait);
-    };
-    const fire = () => {
-      if (cancelled) return;
-      arm();
-      f();
-    };
-    arm();
-    return {
-      cancel: () => {
-        cancelled = true;
-        if (h) clearTimeout(h);
-      },
-    };
+    const h = setInterval(f, ms);
+    return { cancel: () => clearInterval(h) };
   },
   after(ms, f) {
     // Never keeps the process alive on its own: the sockets do while the daemon runs.
