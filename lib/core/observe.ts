@@ -1,6 +1,6 @@
 // Once per call, before placement: peer state transitions and their events, stability, quorum and readiness.
 import { isAlive, lastHeard, peerState, type Peer } from "./membership.ts";
-import { deadTimeMs, emit, isConfigActive, type CoreState } from "./state.ts";
+import { deadTimeMs, emit, intervalMs, isConfigActive, type CoreState } from "./state.ts";
 import type { ClusterEvent, PeerState } from "./types.ts";
 
 export function computeQuorum(s: CoreState, t: number): boolean {
@@ -41,6 +41,10 @@ export function observe(s: CoreState, t: number): void {
     if (ev) emit(s, ev);
   }
   const q = computeQuorum(s, t);
+  // Quorum back after a partition: the first peer heard again is seldom the only one. Start and stop
+  // nothing for two heartbeat periods, so the holds of every node on the other side arrive before
+  // placement reads them (else a primary restarts what a backup across the cut still holds).
+  if (q && !s.quorum && s.ready) s.holdOffUntil = Math.max(s.holdOffUntil, t + 2 * intervalMs(s));
   s.quorum = q;
   if (s.ready && s.cluster.server.quorum === "majority" && s.shownQuorum !== q) {
     if (s.shownQuorum !== null || !q) {

@@ -246,11 +246,12 @@ describe("WAN profile (two sites + witness)", () => {
         expect(w.host("a1").present.has("ipaddr:vip")).toBe(false); // no quorum (2 of 5): released
         expect(w.holdersOf("ipaddr:vip")).toEqual(["b1"]);
         w.heal();
-        const t2 = w.now;
-        // Observed, not asserted (see the todo below): the vip comes back to a1 at once after the heal,
-        // through a short duplicate, while web waits failback_delay on b1. Asserted: both end on a1 alone.
+        // Both wait failback_delay on b1, then end on a1 alone. Before the hold-off on regained quorum
+        // (lib/core/observe.ts) the vip came back at once: a1 regained quorum on b2's heartbeat, before
+        // b1's (with its hold) arrived, and started the vip as its primary.
         const vipBack = until(w, () => w.holdersOf("ipaddr:vip").join() === "a1", w.checker.bounds.failbackMs + 1000, "vip back on a1");
         const webBack = until(w, () => w.holdersOf("service:web").join() === "a1", w.checker.bounds.failbackMs + 1000, "web back on a1 alone") + vipBack;
+        expect(vipBack).toBeGreaterThanOrEqual(S.failbackDelayMs - S.deadTimeMs);
         expect(webBack).toBeGreaterThanOrEqual(S.failbackDelayMs - S.deadTimeMs);
         report.push(`site A isolated, seed ${seed}: 700 ms blip: nothing; 5 s outage: vip on b1 after ${took} ms; after the heal vip back on a1 in ${vipBack} ms, web in ${webBack} ms`);
       }
@@ -258,9 +259,6 @@ describe("WAN profile (two sites + witness)", () => {
     300_000,
   );
 
-  // Found by the test above: a1 regains quorum through the witness's relayed "heard" ages before b1's own
-  // heartbeat (with its hold) arrives, sees b1's pre-cut holds (none) and starts vip as its primary.
-  test.todo("after a site isolation heals, the floating IP waits failback_delay like the service does");
 });
 
 describe("defaults (50 ms / 800 ms) under the same WAN model", () => {
