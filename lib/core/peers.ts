@@ -3,6 +3,7 @@ import { isAlive } from "./membership.ts";
 import { seeClaim, slotRec, type PeerFacts } from "./records.ts";
 import { deadTimeMs, emit, intervalMs, type CoreState } from "./state.ts";
 import type { BeatBody, HeartbeatBody, WantBody } from "./types.ts";
+import { sameList } from "./heartbeat.ts";
 import { adoptOperator } from "./operator.ts";
 
 /**
@@ -103,11 +104,6 @@ function factsOf(hb: HeartbeatBody): PeerFacts {
   return { failed: new Set(hb.failed), stable: new Set(hb.stable), holds: new Map(hb.holds.map((h) => [h.slot, h.claim])) };
 }
 
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /** Did anything placement reads change? (Most heartbeats repeat the last one: skip the reconcile.) */
 function heartbeatChanged(a: HeartbeatBody, b: HeartbeatBody): boolean {

@@ -15,7 +15,7 @@ import type { LoadedConfig, Ports, SocketSpec, Timer } from "./ports.ts";
 import { RejectionLog } from "./rejections.ts";
 import { PortMove } from "./port-move.ts";
 import { RecentEvents } from "./recent.ts";
-import { LinkMonitor, type LinkState } from "./links.ts";
+import { LinkMonitor } from "./links.ts";
 
 export interface DriverInit {
   readonly cluster: Cluster;
@@ -228,10 +228,6 @@ export class NodeDriver {
     return links.length === 0 ? st : { ...st, links };
   }
 
-  /** Heartbeat links of every peer as this node hears them (empty with one link). */
-  links(): LinkState[] {
-    return this.#linkMonitor.states(this.ports.clock.now());
-  }
 
   info(): NodeInfo {
     const now = this.ports.clock.now();

@@ -44,12 +44,6 @@ export class LinkMonitor {
     for (const node of [...this.#tracks.keys()]) if (!links.has(node)) this.#tracks.delete(node);
   }
 
-  get count(): number {
-    let n = 1;
-    for (const l of this.links.values()) n = Math.max(n, l.length);
-    return n;
-  }
-
   heard(node: string, link: number, now: number): ClusterEvent | null {
     if (!this.#multi) return null;
     const addrs = this.links.get(node);
