@@ -73,7 +73,8 @@ export function makeCaller(key: Uint8Array | null, by: string, keyError: string 
         for (const [i, host] of hosts.entries()) {
           const left = Math.max(100, t.totalMs - (performance.now() - started));
           r = await viaTcp(host, left, Math.max(100, t.connectMs / (hosts.length - i)));
-          if (r.ok || /reply|refused|authentication/.test(r.error)) break;
+          // Once the request reached a node, another link would run it twice: only a failed connect moves on.
+          if (r.ok || r.sent) break;
         }
       } else {
         // Read-only requests go out on every link at once (each with its own nonce); the first answer wins.
@@ -81,7 +82,7 @@ export function makeCaller(key: Uint8Array | null, by: string, keyError: string 
         r = await firstOk(hosts.map((h) => viaTcp(h, left, t.connectMs)));
       }
       if (r.ok) return { ok: true, reply: r.reply, via: "tcp" };
-      return r.error === AUTH_FAILED ? { ok: false, error: r.error, authFailed: true } : r;
+      return r.error === AUTH_FAILED ? { ok: false, error: r.error, authFailed: true } : { ok: false, error: r.error };
     },
   };
 }
@@ -103,19 +104,21 @@ function firstOk(all: Promise<Decoded>[]): Promise<Decoded> {
     );
   });
 }
-type Decoded = { ok: true; reply: unknown } | { ok: false; error: string };
+/** `sent`: the request was written to a connected socket (the node may have acted on it). */
+type Decoded = { ok: true; reply: unknown } | { ok: false; error: string; sent?: true };
 
 function exchange(target: Target, request: Uint8Array, t: Timeouts, decode: (b: Uint8Array) => Decoded): Promise<Decoded> {
   return new Promise((resolve) => {
     let settled = false;
     let sock: Socket;
+    let sent = false;
     const done = (r: Decoded): void => {
       if (settled) return;
       settled = true;
       clearTimeout(connectTimer);
       clearTimeout(totalTimer);
       sock.destroy();
-      resolve(r);
+      resolve(!r.ok && sent ? { ...r, sent: true } : r);
     };
     try {
       sock = "path" in target ? createConnection(target.path) : createConnection({ host: target.host, port: target.port });
@@ -128,6 +131,7 @@ function exchange(target: Target, request: Uint8Array, t: Timeouts, decode: (b: 
     const reader = new FrameReader();
     sock.once("connect", () => {
       clearTimeout(connectTimer);
+      sent = true;
       sock.write(frame(request));
     });
     sock.on("data", (chunk: Buffer) => {

@@ -2,7 +2,7 @@
 import { RecentEvents } from "../../lib/node/recent.ts";
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
-import { connect } from "node:net";
+import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeCaller } from "../../lib/io/control-client.ts";
@@ -139,6 +139,29 @@ test("startControl() runs operator commands and logs who asked", async () => {
   expect(logs.some((l) => l.includes('Operator command {"op":"standby","node":"cmnode2"} requested by bob@admin1'))).toBe(true);
   const bad = await c.call(tcp(), "command", [JSON.stringify({ op: "format-disk" })]);
   expect(bad.ok).toBe(false);
+});
+
+test("makeCaller() reaches a node over its next link when the first refuses the connection, and runs a command once", async () => {
+  const c = makeCaller(key, "bob@admin1");
+  // 127.0.0.254 has nothing listening on the port: link 1 refuses, link 2 (the server) answers.
+  const ep = { ...tcp(), host: "127.0.0.254", alternates: ["127.0.0.1"] };
+  const status = await c.call(ep, "status", []);
+  expect(status.ok).toBe(true);
+  const before = commands.length;
+  const r = await c.call(ep, "command", [JSON.stringify({ op: "standby", node: "cmnode3" })]);
+  expect(r).toMatchObject({ ok: true, reply: { ok: true, message: "standby done" } });
+  expect(commands.length).toBe(before + 1);
+  // A request that reached a node (it took the bytes, then closed without a reply) is not tried on another link.
+  const mute = createServer((sock) => sock.once("data", () => sock.destroy()));
+  await new Promise<void>((ok) => mute.listen(server.tcpPort!, "127.0.0.253", ok));
+  try {
+    const n = commands.length;
+    const once = await c.call({ ...tcp(), host: "127.0.0.253", alternates: ["127.0.0.1"] }, "command", [JSON.stringify({ op: "standby", node: "cmnode3" })]);
+    expect(once.ok).toBe(false);
+    expect(commands.length).toBe(n);
+  } finally {
+    mute.close();
+  }
 });
 
 test("startControl() drops idle connections and caps concurrent ones", async () => {
