@@ -4,6 +4,7 @@ import { isAbsolute, resolve } from "node:path";
 import { error, type Section } from "./lexer.ts";
 import type { Finding, Resource, ResourceKind } from "./model.ts";
 import { isIPv4, isIPv6, isNetmask, splitCsv } from "./values.ts";
+import { nameProblem, stripOuterQuotes, type NameKind } from "./names.ts";
 
 export const SECTION_KIND: Record<string, ResourceKind> = {
   CM_CRONTABS: "crontab",
@@ -30,8 +31,46 @@ const FIELD_COUNTS: Record<ResourceKind, readonly number[]> = {
 
 const noSpaces = (s: string): string => s.replace(/\s+/g, "");
 
-/** Parses one resource line; null (with findings) when it cannot become a resource. */
+/** The fields of a resource that reach its agent as one argument each, and their rules. */
+function literalFields(r: Resource): [key: string, kind: NameKind, value: string][] {
+  switch (r.kind) {
+    case "crontab":
+      return [
+        ["template_file", "path", r.template],
+        ["install_location", "path", r.installDir],
+      ];
+    case "ipaddr":
+      return [["interface", "interface", r.iface]];
+    case "service":
+      return [["service_name", "service_name", r.serviceName]];
+    case "application":
+      return [
+        ["user", "user", r.user],
+        ["group", "group", r.group],
+      ];
+    case "filesystem":
+      return [
+        ["source", "source", r.source],
+        ["target", "path", r.target],
+      ];
+  }
+}
+
+/** Parses one resource line and checks its names; null (with findings) when it cannot become a resource. */
 function parseResourceLine(kind: ResourceKind, text: string, line: number, etcDir: string, file: string, findings: Finding[]): Resource | null {
+  const r = parseResourceFields(kind, text, line, etcDir, file, findings);
+  if (r === null) return null;
+  let ok = true;
+  for (const [key, nameKind, value] of literalFields(r)) {
+    const problem = nameProblem(nameKind, key, stripOuterQuotes(value));
+    if (problem === null) continue;
+    findings.push(error(file, line, problem));
+    ok = false;
+  }
+  return ok ? r : null;
+}
+
+function parseResourceFields(kind: ResourceKind, text: string, line: number, etcDir: string, file: string, findings: Finding[]): Resource | null {
   const f = splitCsv(text);
   const section = Object.keys(SECTION_KIND).find((s) => SECTION_KIND[s] === kind)!;
   if (!FIELD_COUNTS[kind].includes(f.length)) {
@@ -48,6 +87,11 @@ function parseResourceLine(kind: ResourceKind, text: string, line: number, etcDi
   const nickname = f[0]!;
   if (/[\s:]/.test(nickname)) {
     findings.push(error(file, line, `[${section}] nickname "${nickname}" must not contain spaces or ":"`));
+    return null;
+  }
+  const badNickname = nameProblem("nickname", "nickname", nickname);
+  if (badNickname !== null) {
+    findings.push(error(file, line, `[${section}] ${badNickname}`));
     return null;
   }
   const path = (p: string): string => (isAbsolute(p) ? p : resolve(etcDir, p));

@@ -1,6 +1,10 @@
 // Maps the core's actions on slots to 1.x resource command lines and runs them with runShell.
-// Config fields are pasted into the command with single spaces and NOT re-quoted: users' cm.cfg
-// relies on the shell interpreting them (`'ens192|eno8303'`, `~`, `$VAR`) exactly as 1.x did.
+// Every config value drcm puts on a command line (script path, template, interface, service name,
+// mount source and target, user, group, node name) is one single-quoted, literal argument: 1.x
+// pasted them into `sh -c` unquoted, so `service_name = httpd$(touch x)` ran as root. The 1.x
+// spelling of an interface list, `'ens192|eno8303'`, still gives the agent ens192|eno8303: one
+// surrounding pair of quotes is removed first (stripOuterQuotes), as the 1.x shell removed it.
+// Only the application programs (start_program, stop_program, ensure_script) stay shell text.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ApplicationResource, Cluster, FilesystemResource, NodeConfig, Resource, ResourceKind } from "../config/model.ts";
@@ -8,6 +12,7 @@ import type { Action, ActionResult, Slot } from "../core/types.ts";
 import { appendRunLog, describeResult, lastLines, runShell, type RunResult } from "./runner.ts";
 import { currentDaemonUser, groupName, primaryGroup, type DaemonUser } from "./passwd.ts";
 import { errorMessage } from "../error.ts";
+import { stripOuterQuotes } from "../config/names.ts";
 
 /** 1.x resource log names in log_dir. */
 const RESOURCE_LOGS: Readonly<Record<ResourceKind, string>> = {
@@ -23,6 +28,9 @@ export type SlotVerb = "start" | "stop" | "watch" | "probe";
 
 /** A POSIX single-quoted word; embedded quotes survive (1.x broke on them). */
 export const shellQuote = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
+
+/** A cm.cfg value as one literal shell word: outer 1.x quotes removed, then quoted. */
+export const literalArg = (value: string): string => shellQuote(stripOuterQuotes(value));
 
 /** A non-root cluster_user runs every command through sudo_command, as 1.x did. */
 export function wrapForClusterUser(cluster: Cluster, command: string): string {
@@ -115,16 +123,17 @@ export function applicationProgram(res: ApplicationResource, verb: SlotVerb): st
  * null for a filesystem probe (drcm reads the mounts table). Applications: applicationCommand.
  */
 export function agentCommand(res: Exclude<Resource, ApplicationResource>, verb: SlotVerb): string | null {
+  const q = literalArg;
   switch (res.kind) {
     case "crontab":
-      return `${res.script} ${res.template} ${res.installDir} ${verb === "probe" ? "watch" : verb}`;
+      return `${q(res.script)} ${q(res.template)} ${q(res.installDir)} ${verb === "probe" ? "watch" : verb}`;
     case "ipaddr":
-      return `${res.script} ${res.ip} ${res.netmask} ${res.iface} ${verb === "probe" ? "watch" : verb}`;
+      return `${q(res.script)} ${q(res.ip)} ${q(res.netmask)} ${q(res.iface)} ${verb === "probe" ? "watch" : verb}`;
     case "service":
-      return `${res.script} ${res.serviceName} ${verb === "probe" ? "status" : verb}`;
+      return `${q(res.script)} ${q(res.serviceName)} ${verb === "probe" ? "status" : verb}`;
     case "filesystem":
       if (verb === "probe") return null;
-      return `${res.script} ${res.source} ${res.target} ${verb === "start" ? "mount" : verb === "stop" ? "unmount" : "watch"}`;
+      return `${q(res.script)} ${q(res.source)} ${q(res.target)} ${verb === "start" ? "mount" : verb === "stop" ? "unmount" : "watch"}`;
   }
 }
 
@@ -180,7 +189,7 @@ export class AgentRunner {
     const script = this.cluster.server.fenceScript;
     if (script === null || script === "") return { id, ok: true, detail: "no fence_script configured" };
     const timeoutMs = this.cluster.server.fenceTimeoutMs;
-    const command = wrapForClusterUser(this.cluster, `${script} ${shellQuote(node)}`);
+    const command = wrapForClusterUser(this.cluster, `${literalArg(script)} ${shellQuote(node)}`);
     const r = await this.run(command, timeoutMs, join(this.cluster.server.logDir, FENCE_LOG), true);
     return { id, ok: r.exitCode === 0 && !r.timedOut, detail: describeResult(r, timeoutMs), output: lastLines(r.output, 5) };
   }
@@ -189,7 +198,7 @@ export class AgentRunner {
     const res = this.cluster.resources.find((r) => r.kind === slot.kind && r.nickname === slot.nickname);
     if (res === undefined) return { id, ok: false, detail: `Unknown resource ${slot.kind}:${slot.nickname}` };
 
-    if (res.kind === "filesystem" && verb === "probe") return await this.probeMount(id, res);
+    if (res.kind === "filesystem" && verb === "probe") return this.probeMount(id, res);
     let command: string;
     if (res.kind === "application") {
       const program = applicationProgram(res, verb);
@@ -211,15 +220,12 @@ export class AgentRunner {
   }
 
   /**
-   * Looks in the mounts table instead of running the agent, whose watch would mount. The fields
-   * are expanded by the shell first, exactly as the agent would receive them (`~`, quotes, `\ `).
+   * Looks in the mounts table instead of running the agent, whose watch would mount. Source and
+   * target are compared as the agent receives them: literally, 1.x outer quotes removed.
    */
-  private async probeMount(id: number, res: FilesystemResource): Promise<ActionResult> {
-    const words = await runShell(`printf '%s\\n' ${res.source} ${res.target}`, { timeoutMs: 5000, env: this.env, cwd: this.cluster.etcDir });
-    const [source, target] = words.output.split("\n");
-    if (words.exitCode !== 0 || source === undefined || target === undefined) {
-      return { id, ok: false, detail: `Cannot expand source and target: ${describeResult(words, 5000)}` };
-    }
+  private probeMount(id: number, res: FilesystemResource): ActionResult {
+    const source = stripOuterQuotes(res.source);
+    const target = stripOuterQuotes(res.target);
     const file = this.env.DRCM_MOUNTS_FILE ?? "/proc/mounts";
     const present = isMounted(readFileSync(file, "utf8"), source, target);
     return { id, ok: present, detail: present ? `${target} is mounted` : `${target} is not mounted` };

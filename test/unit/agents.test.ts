@@ -34,7 +34,7 @@ const args = (): string[] => readFileSync(calls, "utf8").trimEnd().split("\n");
 const ip: IpResource = { kind: "ipaddr", nickname: "vip", line: 3, ip: "10.0.0.5", netmask: "255.255.255.0", iface: "'ens192|eno8303'", script: rec };
 const cron: CrontabResource = { kind: "crontab", nickname: "system", line: 4, template: "/etc/drcm/crontabs/system", installDir: "/etc/cron.d", script: rec };
 const svc: ServiceResource = { kind: "service", nickname: "web", line: 5, serviceName: "httpd", script: rec };
-const fs: FilesystemResource = { kind: "filesystem", nickname: "data", line: 6, source: "srv:/data", target: "/mnt/my\\ data", script: rec };
+const fs: FilesystemResource = { kind: "filesystem", nickname: "data", line: 6, source: "srv:/data", target: "/mnt/my data", script: rec };
 const app: ApplicationResource = { kind: "application", nickname: "app", line: 7, user: "root", group: "", start: "start_app; echo it's", stop: "stop_app", ensure: null };
 
 const logDir = join(dir, "log");
@@ -42,19 +42,21 @@ const runner = (over = {}, env: Record<string, string> = {}) =>
   new AgentRunner(testCluster([ip, cron, svc, fs, app], { logDir, ...over }, dir), testNode(), { env });
 
 describe("agentCommand()", () => {
-  test("agentCommand() builds the 1.x command line of each kind without re-quoting fields", () => {
-    expect(agentCommand(ip, "start")).toBe(`${rec} 10.0.0.5 255.255.255.0 'ens192|eno8303' start`);
-    expect(agentCommand(cron, "stop")).toBe(`${rec} /etc/drcm/crontabs/system /etc/cron.d stop`);
-    expect(agentCommand(svc, "watch")).toBe(`${rec} httpd watch`);
-    expect(agentCommand(fs, "start")).toBe(`${rec} srv:/data /mnt/my\\ data mount`);
-    expect(agentCommand(fs, "stop")).toBe(`${rec} srv:/data /mnt/my\\ data unmount`);
-    expect(agentCommand(fs, "watch")).toBe(`${rec} srv:/data /mnt/my\\ data watch`);
+  // Issue 18: every field is one single-quoted literal argument (1.x pasted them unquoted into sh -c);
+  // the 1.x quotes around an interface list are removed first, as the 1.x shell removed them.
+  test("agentCommand() builds the 1.x command line of each kind with every field quoted as one argument", () => {
+    expect(agentCommand(ip, "start")).toBe(`'${rec}' '10.0.0.5' '255.255.255.0' 'ens192|eno8303' start`);
+    expect(agentCommand(cron, "stop")).toBe(`'${rec}' '/etc/drcm/crontabs/system' '/etc/cron.d' stop`);
+    expect(agentCommand(svc, "watch")).toBe(`'${rec}' 'httpd' watch`);
+    expect(agentCommand(fs, "start")).toBe(`'${rec}' 'srv:/data' '/mnt/my data' mount`);
+    expect(agentCommand(fs, "stop")).toBe(`'${rec}' 'srv:/data' '/mnt/my data' unmount`);
+    expect(agentCommand(fs, "watch")).toBe(`'${rec}' 'srv:/data' '/mnt/my data' watch`);
   });
 
   test("agentCommand() probes with watch for IPs and crontabs, status for services, nothing for filesystems", () => {
     expect(agentCommand(ip, "probe")).toEndWith(" watch");
     expect(agentCommand(cron, "probe")).toEndWith(" watch");
-    expect(agentCommand(svc, "probe")).toBe(`${rec} httpd status`);
+    expect(agentCommand(svc, "probe")).toBe(`'${rec}' 'httpd' status`);
     expect(agentCommand(fs, "probe")).toBeNull();
   });
 
@@ -222,13 +224,13 @@ describe("isMounted()", () => {
 });
 
 describe("AgentRunner.perform()", () => {
-  test("perform() lets the shell split and unquote fields, as 1.x did", async () => {
+  test("perform() gives the agent the 1.x quoted interface list unquoted, as 1.x's shell did", async () => {
     const r = await runner().perform({ id: 1, type: "start", slot: "ipaddr:vip@cmnode1", reason: "t" }, slotOf(ip));
     expect(r).toMatchObject({ id: 1, ok: true });
     expect(r.detail).toMatch(/^exit 0 in \d+ ms$/);
     expect(args()).toEqual(["10.0.0.5", "255.255.255.0", "ens192|eno8303", "start"]);
     const log = readFileSync(join(logDir, "ipv4addr_resource.log"), "utf8");
-    expect(log).toContain(`${rec} 10.0.0.5 255.255.255.0 'ens192|eno8303' start: rec 10.0.0.5`);
+    expect(log).toContain(`'${rec}' '10.0.0.5' '255.255.255.0' 'ens192|eno8303' start: rec 10.0.0.5`);
   });
 
   test("perform() reports a failing agent with its last output line", async () => {
@@ -250,11 +252,14 @@ describe("AgentRunner.perform()", () => {
     expect(existsSync(log)).toBe(false);
     const r = await runner({}, { REC_EXIT: "1" }).perform({ id: 5, type: "watch", slot: "crontab:system@cmnode1", reason: "t" }, slotOf(cron));
     expect(r.ok).toBe(false);
-    expect(readFileSync(log, "utf8")).toContain("system /etc/cron.d watch: exit 1");
+    expect(readFileSync(log, "utf8")).toContain("system' '/etc/cron.d' watch: exit 1");
   });
 
   test("perform() kills an agent that exceeds the kind's timeout", async () => {
-    const slow: ServiceResource = { ...svc, script: "sleep 5; true" };
+    // The script is a path now, not shell text (issue 18): a script that sleeps.
+    const sleeper = join(dir, "sleep5.sh");
+    writeFileSync(sleeper, "#!/bin/sh\nsleep 5\n", { mode: 0o755 });
+    const slow: ServiceResource = { ...svc, script: sleeper };
     const agents = new AgentRunner(testCluster([slow], { logDir, actionTimeoutMs: { crontab: 1, ipaddr: 1, service: 200, application: 1, filesystem: 1 } }, dir), testNode());
     const r = await agents.perform({ id: 6, type: "start", slot: "service:web@cmnode1", reason: "t" }, slotOf(slow));
     expect(r).toEqual({ id: 6, ok: false, detail: expect.stringMatching(/^timed out after 200 ms, killed after \d+ ms \(SIGTERM\)$/), output: [] });
@@ -283,7 +288,10 @@ describe("AgentRunner.perform()", () => {
     const r = await a.perform({ id: 11, type: "fence", node: "cmnode2", reason: "t" });
     expect(r.ok).toBe(true);
     expect(args()).toEqual(["cmnode2"]);
-    const failing = new AgentRunner(testCluster([], { logDir, fenceScript: `REC_EXIT=1 ${rec}` }, dir), testNode());
+    // fence_script is a path, run with the node as one argument (issue 18); a failing one:
+    const fail = join(dir, "fence-fail.sh");
+    writeFileSync(fail, "#!/bin/sh\nexit 1\n", { mode: 0o755 });
+    const failing = new AgentRunner(testCluster([], { logDir, fenceScript: fail }, dir), testNode());
     expect((await failing.perform({ id: 12, type: "fence", node: "cmnode2", reason: "t" })).ok).toBe(false);
   });
 
@@ -301,7 +309,9 @@ describe("AgentRunner.perform()", () => {
 
   test("perform() gives every agent DRCM_NODE, DRCM_RESOURCE and DRCM_ACTION", async () => {
     const out = join(dir, "agent-env.txt");
-    const envSvc: ServiceResource = { ...svc, script: `printf '%s|' "$DRCM_NODE" "$DRCM_RESOURCE" "$DRCM_ACTION" > ${out}; true` };
+    const envScript = join(dir, "env-agent.sh");
+    writeFileSync(envScript, `#!/bin/sh\nprintf '%s|' "$DRCM_NODE" "$DRCM_RESOURCE" "$DRCM_ACTION" > ${out}\n`, { mode: 0o755 });
+    const envSvc: ServiceResource = { ...svc, script: envScript };
     const a = new AgentRunner(testCluster([envSvc], { logDir }, dir), testNode());
     expect((await a.perform({ id: 16, type: "watch", slot: "service:web@cmnode1", reason: "t" }, slotOf(envSvc))).ok).toBe(true);
     expect(readFileSync(out, "utf8")).toBe("cmnode1|service:web|watch|");
