@@ -2,6 +2,7 @@
 // (sockets, clock, timers, resource scripts, alert scripts, spool files) into the node driver
 // (lib/node/driver.ts), which runs the loop the simulator runs too, and hand it the signals.
 
+import { nextIncarnation } from "./io/incarnation.ts";
 import { existsSync, mkdirSync } from "node:fs";
 import { lookup } from "node:dns/promises";
 import { join } from "node:path";
@@ -246,7 +247,7 @@ class Daemon {
           ),
       },
     };
-    this.driver = new NodeDriver(ports, { cluster, self, key, ...resolved, incarnation: Date.now(), debugFromCli: o.debugLevel !== null || o.debug !== null });
+    this.driver = new NodeDriver(ports, { cluster, self, key, ...resolved, incarnation: nextIncarnation(cluster.server.spoolDir, self.nodename, Date.now(), log), debugFromCli: o.debugLevel !== null || o.debug !== null });
     this.driver.onExit((code) => this.#finish(code));
   }
 

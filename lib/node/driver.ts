@@ -77,6 +77,7 @@ function peersOf(ips: ReadonlyMap<string, string>, self: string, links?: Readonl
 
 /** How long a node heard with another protocol version stays named in status. */
 const OTHER_VERSION_SHOWN_MS = 60_000;
+const WANT: MessageBody = { kind: "want" };
 
 export class NodeDriver {
   readonly core: Core;
@@ -92,6 +93,8 @@ export class NodeDriver {
   readonly #linkMonitor: LinkMonitor;
   /** Nodes heard speaking another protocol version: when last, and which. */
   readonly #otherVersion = new Map<string, { version: number; at: number }>();
+  /** When each unverified peer was last sent a `want` (#challenge). */
+  readonly #challengedAt = new Map<string, number>();
   readonly #startedAt: number;
   readonly #rejections: RejectionLog;
   /** What this node reported lately, for live views (`--command=watch`). */
@@ -117,7 +120,7 @@ export class NodeDriver {
     this.#ips = init.ips;
     this.#slots = new Map(slotsOf(init.cluster).map((sl) => [sl.id, sl]));
     this.#links = init.links;
-    this.#guard = new PeerGuard(peersOf(init.ips, init.self.nodename, init.links), { restartGraceMs: init.cluster.server.deadTimeMs });
+    this.#guard = new PeerGuard(peersOf(init.ips, init.self.nodename, init.links), { self: init.self.nodename, selfInc: init.incarnation });
     this.#linkMonitor = new LinkMonitor(peersOf(init.ips, init.self.nodename, init.links), init.cluster.server.deadTimeMs);
     this.#startedAt = ports.clock.now();
     this.#rejections = new RejectionLog(ports.log, this.#startedAt);
@@ -172,6 +175,12 @@ export class NodeDriver {
   /** A datagram arrived on `localPort` from `srcIp`. */
   onPacket(bytes: Uint8Array, srcIp: string, localPort: number): void {
     if (this.#closed) return;
+    // Only configured peer addresses are worth a MAC: a flood from anywhere else costs a set lookup.
+    if (!this.#guard.knownSource(srcIp)) {
+      this.#guard.reject("bad_source");
+      this.#rejections.add("bad_source", srcIp);
+      return;
+    }
     const d = (this.init.decode ?? decode)(this.init.key, bytes);
     if (!d.ok) {
       if (d.reason === "bad_version") this.#sawOtherVersion(bytes, srcIp);
@@ -182,13 +191,26 @@ export class NodeDriver {
     const now = this.ports.clock.now();
     const g = this.#guard.accept(d.env, srcIp, now);
     if (!g.ok) {
-      this.#rejections.add(g.reason, srcIp, d.env.from);
+      if (g.reason === "unverified") this.#challenge(d.env.from, now);
+      else this.#rejections.add(g.reason, srcIp, d.env.from);
       return;
     }
     if (this.#portMove?.heard(d.env.from, localPort)) this.#endPortMove("every peer sends to the new port");
     const linkEvent = this.#linkMonitor.heard(d.env.from, g.link, now);
     if (linkEvent) this.#event(linkEvent);
     this.#apply(this.core.onMessage({ from: d.env.from, incarnation: d.env.inc, body: d.env.body }, now));
+  }
+
+  /**
+   * A peer's packet did not ack this run (it or we just started; lib/wire/guard.ts): ask it for its whole
+   * state with a `want`, which acks the peer's run, so its answer acks ours. At most once per interval per peer.
+   */
+  #challenge(from: string, now: number): void {
+    this.ports.log.debug(3, `Heartbeat of ${from} does not ack this run yet: asking it for its state`);
+    const last = this.#challengedAt.get(from);
+    if (last !== undefined && now - last < this.#cluster.server.keepAliveIntervalMs) return;
+    this.#challengedAt.set(from, now);
+    this.#apply({ send: [{ to: from, body: WANT }], actions: [], events: [] });
   }
 
   /** A configured node (by its source address) speaks another protocol version: named in status. */
@@ -332,13 +354,11 @@ export class NodeDriver {
     this.#ips = ips;
     this.#links = links;
     this.#slots = new Map(slotsOf(cluster).map((sl) => [sl.id, sl]));
-    // Keep the replay state unless the peers themselves changed (a fresh guard would accept recorded packets).
+    // The guard keeps its replay state for the peers that stay (a fresh one would accept packets recorded during this run).
     const peers = peersOf(ips, self.nodename, links);
     this.#linkMonitor.setConfig(peers, cluster.server.deadTimeMs);
-    if (JSON.stringify([...old.peers].sort()) !== JSON.stringify([...peers].sort()) || cluster.server.deadTimeMs !== old.cluster.server.deadTimeMs) {
-      const counters = { ...this.#guard.counters };
-      this.#guard = new PeerGuard(peers, { restartGraceMs: cluster.server.deadTimeMs });
-      Object.assign(this.#guard.counters, counters);
+    if (JSON.stringify([...old.peers].sort()) !== JSON.stringify([...peers].sort())) {
+      this.#guard.setPeers(peers);
     }
     if (spec !== null) {
       this.#spec = spec;
@@ -439,7 +459,9 @@ export class NodeDriver {
 
   #sign(body: MessageBody, seq: number, link: number): Uint8Array | null {
     try {
-      return encode(this.init.key, { from: this.#self.nodename, inc: this.init.incarnation, seq, ...(link > 0 ? { link } : {}), body });
+      // Every packet but the compact beat acks the peers' runs, so a peer that just (re)started can believe it.
+      const ack = body.kind === "beat" ? undefined : this.#guard.acks();
+      return encode(this.init.key, { from: this.#self.nodename, inc: this.init.incarnation, seq, ...(link > 0 ? { link } : {}), ...(ack ? { ack } : {}), body });
     } catch (e) {
       this.ports.log.error(`Cannot send ${body.kind}: ${errorMessage(e)}`);
       return null;

@@ -6,6 +6,8 @@ import type { DriverLog } from "./ports.ts";
 /** Distinct "reason from address" pairs logged at once; past this a flood of spoofed sources is only summarized. */
 const FIRST_SEEN_LIMIT = 1000;
 const SUMMARY_EVERY_MS = 60_000;
+/** Distinct keys counted between two summaries; the rest are counted by reason only. */
+const SUMMARY_KEYS_LIMIT = 1000;
 
 export class RejectionLog {
   /** Rejections since the last summary, by "reason from address". */
@@ -21,7 +23,9 @@ export class RejectionLog {
   }
 
   add(reason: string, srcIp: string, from?: string): void {
-    const key = `${reason} from ${srcIp}${from ? ` (claims to be ${from})` : ""}`;
+    let key = `${reason} from ${srcIp}${from ? ` (claims to be ${from})` : ""}`;
+    // Spoofed sources make a new key per packet: past the bound they share one line of the summary.
+    if (!this.#since.has(key) && this.#since.size >= SUMMARY_KEYS_LIMIT) key = `${reason} from other addresses`;
     this.#since.set(key, (this.#since.get(key) ?? 0) + 1);
     if (!this.#seen.has(key) && this.#seen.size < FIRST_SEEN_LIMIT) {
       this.#seen.add(key);

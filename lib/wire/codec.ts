@@ -7,8 +7,11 @@ import type { MessageBody } from "../core/types.ts";
 import { envelopeSchema } from "./schema.ts";
 import { cleanBeatEnvelope, cleanHeartbeatEnvelope } from "./fast-check.ts";
 
-/** 3: heartbeat fan-out (lib/core/heartbeat.ts); a version-2 node would declare version-3 peers dead. */
-export const PROTOCOL_VERSION = 3;
+/**
+ * 3: heartbeat fan-out (lib/core/heartbeat.ts); a version-2 node would declare version-3 peers dead.
+ * 4: `ack` (freshness across restarts, lib/wire/guard.ts): a version-3 node never acks, so a version-4 node would never believe it.
+ */
+export const PROTOCOL_VERSION = 4;
 /** Well under the 65507-byte UDP limit; a heartbeat of a large cluster is a few KiB. */
 export const MAX_PACKET_BYTES = 60000;
 export const MAGIC = new Uint8Array([0x44, 0x52, 0x43, 0x4d]); // "DRCM"
@@ -22,7 +25,8 @@ export type RejectReason =
   | "unknown_sender"
   | "bad_source"
   | "replay"
-  | "stale_incarnation";
+  | "stale_incarnation"
+  | "unverified";
 
 export const REJECT_REASONS: readonly RejectReason[] = [
   "oversize",
@@ -33,6 +37,7 @@ export const REJECT_REASONS: readonly RejectReason[] = [
   "bad_source",
   "replay",
   "stale_incarnation",
+  "unverified",
 ];
 
 export interface Envelope {
@@ -48,6 +53,12 @@ export interface Envelope {
    * keeps the sequence per link (each link carries the same sequence numbers).
    */
   readonly link?: number;
+  /**
+   * node -> the incarnation the sender last heard from it (lib/wire/guard.ts): a receiver that holds no
+   * sequence for the sender believes it only when this acks the receiver's current incarnation, which no
+   * packet recorded before that run can. Sent on everything but compact beats.
+   */
+  readonly ack?: Readonly<Record<string, number>>;
   readonly body: MessageBody;
 }
 
@@ -118,9 +129,10 @@ export function parseJson(payload: Uint8Array): unknown {
 }
 
 export function encode(key: Uint8Array, env: Envelope): Uint8Array {
-  const payload = encoder.encode(
-    JSON.stringify(env.link ? { from: env.from, inc: env.inc, seq: env.seq, link: env.link, body: env.body } : { from: env.from, inc: env.inc, seq: env.seq, body: env.body }),
-  );
+  const head: { from: string; inc: number; seq: number; link?: number; ack?: Readonly<Record<string, number>> } = { from: env.from, inc: env.inc, seq: env.seq };
+  if (env.link) head.link = env.link;
+  if (env.ack !== undefined) head.ack = env.ack;
+  const payload = encoder.encode(JSON.stringify({ ...head, body: env.body }));
   const packet = seal(key, MAGIC, payload);
   if (packet.length > MAX_PACKET_BYTES) {
     throw new Error(`Cannot encode message from "${env.from}": ${packet.length} bytes is over the ${MAX_PACKET_BYTES}-byte packet limit`);

@@ -19,6 +19,21 @@ function names(v: unknown, max: number): boolean {
   return true;
 }
 
+/** `ack`: node -> incarnation (z.record(name, count)). */
+function isAck(v: unknown): v is Record<string, number> {
+  if (!isObj(v)) return false;
+  for (const k in v) if (!Object.hasOwn(v, k) || !isName(k) || !isCount(v[k])) return false;
+  return true;
+}
+
+/** The envelope's known fields besides the body, rebuilt (link and ack only when present). */
+function head(v: Record<string, unknown>): { from: string; inc: number; seq: number; link?: number; ack?: Record<string, number> } {
+  const e: { from: string; inc: number; seq: number; link?: number; ack?: Record<string, number> } = { from: v.from as string, inc: v.inc as number, seq: v.seq as number };
+  if (v.link !== undefined) e.link = v.link as number;
+  if (v.ack !== undefined) e.ack = v.ack as Record<string, number>;
+  return e;
+}
+
 function holds(v: unknown): boolean {
   if (!Array.isArray(v) || v.length > 4096) return false;
   for (const h of v) {
@@ -52,7 +67,7 @@ function operator(v: unknown): boolean {
  * The envelope rebuilt from its known fields (unknown ones are dropped, as zod does) when `v` is a
  * well-formed heartbeat envelope by the rules of envelopeSchema; null otherwise.
  */
-export function cleanHeartbeatEnvelope(v: unknown): { from: string; inc: number; seq: number; link?: number; body: HeartbeatBody } | null {
+export function cleanHeartbeatEnvelope(v: unknown): { from: string; inc: number; seq: number; link?: number; ack?: Record<string, number>; body: HeartbeatBody } | null {
   if (!isHeartbeatEnvelope(v)) return null;
   const e = v as { from: string; inc: number; seq: number; link?: number; body: HeartbeatBody };
   const b = e.body;
@@ -96,13 +111,14 @@ export function cleanHeartbeatEnvelope(v: unknown): { from: string; inc: number;
         }
       : {}),
   };
-  return e.link !== undefined ? { from: e.from, inc: e.inc, seq: e.seq, link: e.link, body } : { from: e.from, inc: e.inc, seq: e.seq, body };
+  return { ...head(v as Record<string, unknown>), body };
 }
 
 /** True when `v` is a well-formed heartbeat envelope by the rules of envelopeSchema. */
 export function isHeartbeatEnvelope(v: unknown): boolean {
   if (!isObj(v) || !isName(v.from) || !isCount(v.inc) || !isCount(v.seq)) return false;
   if (v.link !== undefined && !(isCount(v.link) && (v.link as number) <= 7)) return false;
+  if (v.ack !== undefined && !isAck(v.ack)) return false;
   const b = v.body;
   if (!isObj(b) || b.kind !== "heartbeat") return false;
   if (typeof b.config !== "string" || b.config.length > MAX_NAME) return false;
@@ -124,13 +140,13 @@ export function isHeartbeatEnvelope(v: unknown): boolean {
  * The compact beat envelope (the message of every interval between changes), rebuilt from its known
  * fields, or null when `v` is not a well-formed one by the rules of envelopeSchema.
  */
-export function cleanBeatEnvelope(v: unknown): { from: string; inc: number; seq: number; link?: number; body: BeatBody } | null {
+export function cleanBeatEnvelope(v: unknown): { from: string; inc: number; seq: number; link?: number; ack?: Record<string, number>; body: BeatBody } | null {
   if (!isObj(v) || !isName(v.from) || !isCount(v.inc) || !isCount(v.seq)) return null;
   if (v.link !== undefined && !(isCount(v.link) && (v.link as number) <= 7)) return null;
+  if (v.ack !== undefined && !isAck(v.ack)) return null;
   const b = v.body;
   if (!isObj(b) || b.kind !== "beat" || !isCount(b.sv) || !Array.isArray(b.heard) || b.heard.length > 1024) return null;
   for (const x of b.heard) if (!isNonNeg(x)) return null;
   const body: BeatBody = { kind: "beat", sv: b.sv as number, heard: b.heard as number[] };
-  const e = { from: v.from as string, inc: v.inc as number, seq: v.seq as number, body };
-  return v.link !== undefined ? { ...e, link: v.link as number } : e;
+  return { ...head(v), body };
 }

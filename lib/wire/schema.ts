@@ -83,6 +83,7 @@ export const envelopeSchema = z.object({
   inc: count,
   seq: count,
   link: z.int().min(0).max(7).optional(),
+  ack: z.record(name, count).optional(),
   body: messageBodySchema,
 });
 

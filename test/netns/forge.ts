@@ -1,6 +1,6 @@
 // The attacker in the client namespace (scenario 12).
 //   bun forge.ts capture --port=53999 --count=N --out=FILE    record N datagrams (hex lines)
-//   bun forge.ts send --target=IP --port=P --replay=FILE [--bind=IP] [--forge=NODE]
+//   bun forge.ts send --target=IP --port=P --replay=FILE [--bind=IP] [--forge=NODE] [--gap=MS] [--rounds=N]
 // send: every recorded datagram again (a replay), then with --forge=NODE heartbeats claiming to come
 // from NODE and to hold every slot with a huge claim, signed with a random key (no authkey), plus
 // garbage. Prints how many datagrams it sent.
@@ -56,9 +56,12 @@ async function send(): Promise<void> {
   s.on("error", () => {});
   await new Promise<void>((r) => (args.get("bind") ? s.bind(0, args.get("bind"), () => r()) : s.bind(0, () => r())));
   let sent = 0;
-  for (const p of packets) {
+  // --gap: ms between datagrams (a recorded stream replayed at its own pace); --rounds: the whole list again.
+  const gap = Number(args.get("gap") ?? 5);
+  const rounds = Math.min(100, Math.max(1, Number(args.get("rounds") ?? 1)));
+  for (const p of Array.from({ length: rounds }, () => packets).flat()) {
     await new Promise<void>((r) => s.send(p, port, target, (e) => { if (!e) sent++; r(); }));
-    await Bun.sleep(5);
+    await Bun.sleep(gap);
   }
   console.log(`sent ${sent}`);
   s.close();

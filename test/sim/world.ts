@@ -552,7 +552,8 @@ export class World {
       });
       this.#capture = null;
     });
-    if (cmd.op === "move" && out !== null && (out as CommandOutcome).ok) this.moved.add(cmd.resource);
+    // Recorded whether or not an answer came: a command typed on a stalled node takes effect when it resumes.
+    if (cmd.op === "move") this.moved.add(cmd.resource);
     return out;
   }
 

@@ -122,7 +122,8 @@ describe("NodeDriver", () => {
     // cmnode2 reloaded too: heard on 6000, so the old port is dropped for it only.
     const body = decode(KEY, f.sent[0]!.bytes);
     if (!body.ok) throw new Error(body.reason);
-    const fromPeer = encode(KEY, { from: "cmnode2", inc: 9, seq: 1, body: { ...body.env.body } });
+    // The peer's packet acks this node's run (incarnation 5), so the guard believes it.
+    const fromPeer = encode(KEY, { from: "cmnode2", inc: 9, seq: 1, ack: { cmnode1: 5 }, body: { ...body.env.body } });
     f.driver.onPacket(fromPeer, "127.0.0.2", 6000);
     f.sent.length = 0;
     f.now.t += 60;
@@ -161,11 +162,14 @@ describe("NodeDriver", () => {
     const forged = encode(new Uint8Array(32).fill(1), { from: "cmnode2", inc: 1, seq: 1, body: { kind: "command", command: { op: "reload" }, by: "x" } });
     f.driver.onPacket(forged, "127.0.0.2", 53897);
     f.driver.onPacket(forged, "127.0.0.2", 53897);
-    f.driver.onPacket(new Uint8Array([1, 2, 3]), "127.0.0.9", 53897);
+    f.driver.onPacket(new Uint8Array([1, 2, 3]), "127.0.0.2", 53897);
+    // From an address that is no node's: refused before any MAC is computed.
+    f.driver.onPacket(forged, "127.0.0.9", 53897);
     const rejected = f.driver.info().rejected;
     expect(rejected.bad_mac).toBe(2);
     expect(rejected.malformed).toBe(1);
-    expect(f.logs.filter((l) => l.startsWith("WARN Rejected heartbeat packet")).length).toBe(2);
+    expect(rejected.bad_source).toBe(1);
+    expect(f.logs.filter((l) => l.startsWith("WARN Rejected heartbeat packet")).length).toBe(3);
   });
 
   test("NodeDriver names a configured node that sends another protocol version, and nothing else", () => {
@@ -175,10 +179,11 @@ describe("NodeDriver", () => {
     old[4] = PROTOCOL_VERSION - 1;
     f.driver.onPacket(old, ip2, 53897);
     f.driver.onPacket(old, ip2, 53897);
-    // From an address that is no node of the config: counted, never named.
+    // From an address that is no node of the config: refused as bad_source before anything else, never named.
     f.driver.onPacket(old, "192.0.2.77", 53897);
     const info = f.driver.info();
-    expect(info.rejected.bad_version).toBe(3);
+    expect(info.rejected.bad_version).toBe(2);
+    expect(info.rejected.bad_source).toBe(1);
     expect(info.otherVersion).toEqual([{ node: "cmnode2", version: PROTOCOL_VERSION - 1 }]);
     expect(f.logs.filter((l) => l.includes("sends protocol version")).length).toBe(1);
     // Named for a minute after the last such packet, then no more.

@@ -42,7 +42,7 @@ describe("codec", () => {
   test("encode() lays out magic, version, JSON and a trailing HMAC-SHA256", () => {
     const p = encode(KEY, env);
     expect(new TextDecoder().decode(p.subarray(0, 4))).toBe("DRCM");
-    expect(p[4]).toBe(3);
+    expect(p[4]).toBe(4);
     expect(JSON.parse(new TextDecoder().decode(p.subarray(5, p.length - 32)))).toEqual(env);
     const mac = createHmac("sha256", KEY).update(p.subarray(0, p.length - 32)).digest();
     expect(Buffer.from(p.subarray(p.length - 32)).equals(mac)).toBe(true);

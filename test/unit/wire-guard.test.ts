@@ -7,75 +7,80 @@ const PEERS = new Map([
   ["cmnode1", "127.0.0.11"],
   ["cmnode2", "127.0.0.12"],
 ]);
-const GRACE = 10_000;
-const env = (from: string, inc: number, seq: number): Envelope => ({ from, inc, seq, body: heartbeat });
+const SELF = "cmnode0";
+const SELF_INC = 1000;
+/** ack: the incarnation of ours this packet acks (null: no ack field at all). */
+const env = (from: string, inc: number, seq: number, ack: number | null = SELF_INC): Envelope => ({
+  from,
+  inc,
+  seq,
+  ...(ack === null ? {} : { ack: { [SELF]: ack } }),
+  body: heartbeat,
+});
+const guardOf = (peers: ReadonlyMap<string, string | readonly string[]> = PEERS, selfInc = SELF_INC) => new PeerGuard(peers, { self: SELF, selfInc });
 
-type Step = [from: string, inc: number, seq: number, ip: string, now: number, expected: "ok" | "restart" | RejectReason];
+type Step = [from: string, inc: number, seq: number, ip: string, ack: number | null, expected: "ok" | "restart" | RejectReason];
 
-// Each row is a sequence fed to one fresh guard; every step's verdict is checked in order.
+// Each row is a sequence fed to one fresh guard (this node: cmnode0, incarnation 1000); every step's verdict is checked in order.
 const table: [name: string, steps: Step[]][] = [
-  ["first packet of a peer is accepted, not a restart", [["cmnode1", 100, 5, "127.0.0.11", 0, "ok"]]],
-  ["unknown sender", [["cmnode9", 100, 1, "127.0.0.11", 0, "unknown_sender"]]],
-  ["source other than the sender's keep_alive_ip", [["cmnode1", 100, 1, "127.0.0.12", 0, "bad_source"]]],
-  ["IPv4-mapped IPv6 source is the same host", [["cmnode1", 100, 1, "::ffff:127.0.0.11", 0, "ok"]]],
+  ["first packet of a peer that acks this run is accepted, not a restart", [["cmnode1", 100, 5, "127.0.0.11", SELF_INC, "ok"]]],
+  [
+    "first contact needs the ack of this run: none, or an earlier run's, is unverified",
+    [
+      ["cmnode1", 100, 5, "127.0.0.11", null, "unverified"],
+      ["cmnode1", 100, 6, "127.0.0.11", SELF_INC - 1, "unverified"],
+      ["cmnode1", 100, 7, "127.0.0.11", SELF_INC, "ok"],
+      // Once tracked, the sequence is what counts: compact beats carry no ack.
+      ["cmnode1", 100, 8, "127.0.0.11", null, "ok"],
+    ],
+  ],
+  ["unknown sender", [["cmnode9", 100, 1, "127.0.0.11", SELF_INC, "unknown_sender"]]],
+  ["source other than the sender's keep_alive_ip", [["cmnode1", 100, 1, "127.0.0.12", SELF_INC, "bad_source"]]],
+  ["IPv4-mapped IPv6 source is the same host", [["cmnode1", 100, 1, "::ffff:127.0.0.11", SELF_INC, "ok"]]],
   [
     "seq must grow within an incarnation",
     [
-      ["cmnode1", 100, 1, "127.0.0.11", 0, "ok"],
-      ["cmnode1", 100, 2, "127.0.0.11", 1, "ok"],
-      ["cmnode1", 100, 2, "127.0.0.11", 2, "replay"],
-      ["cmnode1", 100, 1, "127.0.0.11", 3, "replay"],
-      ["cmnode1", 100, 9, "127.0.0.11", 4, "ok"],
+      ["cmnode1", 100, 1, "127.0.0.11", SELF_INC, "ok"],
+      ["cmnode1", 100, 2, "127.0.0.11", null, "ok"],
+      ["cmnode1", 100, 2, "127.0.0.11", null, "replay"],
+      ["cmnode1", 100, 1, "127.0.0.11", SELF_INC, "replay"],
+      ["cmnode1", 100, 9, "127.0.0.11", null, "ok"],
     ],
   ],
   [
-    "a higher incarnation is a restart and resets seq",
+    "a higher incarnation is a restart once it acks this run, and resets seq",
     [
-      ["cmnode1", 100, 50, "127.0.0.11", 0, "ok"],
-      ["cmnode1", 200, 1, "127.0.0.11", 1, "restart"],
-      ["cmnode1", 200, 2, "127.0.0.11", 2, "ok"],
-      ["cmnode1", 100, 51, "127.0.0.11", 3, "stale_incarnation"],
+      ["cmnode1", 100, 50, "127.0.0.11", SELF_INC, "ok"],
+      ["cmnode1", 200, 1, "127.0.0.11", null, "unverified"],
+      ["cmnode1", 200, 2, "127.0.0.11", SELF_INC, "restart"],
+      ["cmnode1", 200, 3, "127.0.0.11", null, "ok"],
+      ["cmnode1", 100, 51, "127.0.0.11", SELF_INC, "stale_incarnation"],
     ],
   ],
   [
-    "a lower incarnation within the grace period is stale",
+    "a lower incarnation is never accepted again, however long the peer was silent",
     [
-      ["cmnode1", 200, 1, "127.0.0.11", 0, "ok"],
-      ["cmnode1", 150, 1, "127.0.0.11", GRACE - 1, "stale_incarnation"],
+      ["cmnode1", 200, 1, "127.0.0.11", SELF_INC, "ok"],
+      ["cmnode1", 150, 1, "127.0.0.11", SELF_INC, "stale_incarnation"],
+      ["cmnode1", 199, 9, "127.0.0.11", SELF_INC, "stale_incarnation"],
     ],
   ],
   [
-    "a lower incarnation after the grace period is a restart with a clock that went back",
+    "a newer run seen, even unverified, ends the old one: its packets are copies",
     [
-      ["cmnode1", 200, 1, "127.0.0.11", 0, "ok"],
-      ["cmnode1", 150, 1, "127.0.0.11", GRACE, "restart"],
-      ["cmnode1", 150, 2, "127.0.0.11", GRACE + 1, "ok"],
-      ["cmnode1", 200, 2, "127.0.0.11", GRACE + 2, "stale_incarnation"],
-    ],
-  ],
-  [
-    "rejected packets do not refresh the grace timer",
-    [
-      ["cmnode1", 200, 5, "127.0.0.11", 0, "ok"],
-      ["cmnode1", 200, 5, "127.0.0.11", GRACE - 1, "replay"],
-      ["cmnode1", 150, 1, "127.0.0.11", GRACE, "restart"],
-    ],
-  ],
-  [
-    "an incarnation already left behind never comes back, even after the grace period",
-    [
-      ["cmnode1", 100, 1, "127.0.0.11", 0, "ok"],
-      ["cmnode1", 200, 1, "127.0.0.11", 1, "restart"],
-      ["cmnode1", 100, 2, "127.0.0.11", 1 + GRACE * 5, "stale_incarnation"],
+      ["cmnode1", 100, 1, "127.0.0.11", SELF_INC, "ok"],
+      ["cmnode1", 200, 1, "127.0.0.11", null, "unverified"],
+      // Recorded before the restart, with a higher sequence than this node had seen: still refused.
+      ["cmnode1", 100, 2, "127.0.0.11", SELF_INC, "stale_incarnation"],
     ],
   ],
   [
     "peers are tracked separately",
     [
-      ["cmnode1", 100, 5, "127.0.0.11", 0, "ok"],
-      ["cmnode2", 100, 1, "127.0.0.12", 1, "ok"],
-      ["cmnode2", 100, 2, "127.0.0.12", 2, "ok"],
-      ["cmnode1", 100, 5, "127.0.0.11", 3, "replay"],
+      ["cmnode1", 100, 5, "127.0.0.11", SELF_INC, "ok"],
+      ["cmnode2", 100, 1, "127.0.0.12", SELF_INC, "ok"],
+      ["cmnode2", 100, 2, "127.0.0.12", null, "ok"],
+      ["cmnode1", 100, 5, "127.0.0.11", SELF_INC, "replay"],
     ],
   ],
 ];
@@ -83,17 +88,57 @@ const table: [name: string, steps: Step[]][] = [
 describe("PeerGuard", () => {
   for (const [name, steps] of table) {
     test(`accept() ${name}`, () => {
-      const guard = new PeerGuard(PEERS, { restartGraceMs: GRACE });
-      steps.forEach(([from, inc, seq, ip, now, expected], i) => {
-        const r = guard.accept(env(from, inc, seq), ip, now);
+      const guard = guardOf();
+      steps.forEach(([from, inc, seq, ip, ack, expected], i) => {
+        const r = guard.accept(env(from, inc, seq, ack), ip);
         const verdict = r.ok ? (r.restarted ? "restart" : "ok") : r.reason;
         expect(`step ${i}: ${verdict}`).toBe(`step ${i}: ${expected}`);
       });
     });
   }
 
+  test("a packet recorded during an earlier run of this node is refused by the new run (replay after restart)", () => {
+    // Run 1 of this node accepts a command from cmnode2; an attacker records it.
+    const run1 = guardOf(PEERS, 1000);
+    const recorded: Envelope = { from: "cmnode2", inc: 500, seq: 77, ack: { [SELF]: 1000 }, body: { kind: "command", command: { op: "standby", node: SELF }, by: "root" } };
+    expect(run1.accept(recorded, "127.0.0.12").ok).toBe(true);
+    // This node restarts (a higher incarnation): the copy does not ack the new run.
+    const run2 = guardOf(PEERS, 2000);
+    expect(run2.accept(recorded, "127.0.0.12")).toEqual({ ok: false, reason: "unverified" });
+    expect(run2.counters.unverified).toBe(1);
+  });
+
+  test("acks() names the highest incarnation heard from each peer, verified or not, and keeps the object until it changes", () => {
+    const guard = guardOf();
+    expect(guard.acks()).toEqual({});
+    guard.accept(env("cmnode1", 100, 1, null), "127.0.0.11");
+    const a = guard.acks();
+    expect(a).toEqual({ cmnode1: 100 });
+    guard.accept(env("cmnode1", 100, 2), "127.0.0.11");
+    expect(guard.acks()).toBe(a);
+    // An older run (a copy) does not lower it; a forged source does not count at all.
+    guard.accept(env("cmnode1", 50, 1), "127.0.0.11");
+    guard.accept(env("cmnode2", 900, 1), "127.0.0.11");
+    expect(guard.acks()).toEqual({ cmnode1: 100 });
+    guard.accept(env("cmnode2", 300, 1, null), "127.0.0.12");
+    expect(guard.acks()).toEqual({ cmnode1: 100, cmnode2: 300 });
+  });
+
+  test("setPeers() keeps the replay state of the peers that stay and forgets removed ones", () => {
+    const guard = guardOf();
+    guard.accept(env("cmnode1", 100, 5), "127.0.0.11");
+    guard.accept(env("cmnode2", 100, 5), "127.0.0.12");
+    guard.setPeers(new Map([["cmnode1", "127.0.0.11"]]));
+    expect(guard.accept(env("cmnode1", 100, 5), "127.0.0.11")).toEqual({ ok: false, reason: "replay" });
+    expect(guard.accept(env("cmnode2", 100, 6), "127.0.0.12")).toEqual({ ok: false, reason: "unknown_sender" });
+    expect(guard.acks()).toEqual({ cmnode1: 100 });
+    expect(guard.knownSource("127.0.0.12")).toBe(false);
+    expect(guard.knownSource("127.0.0.11")).toBe(true);
+    expect(guard.knownSource("::ffff:127.0.0.11")).toBe(true);
+  });
+
   test("accept() counts each rejection by reason and reject() adds reasons found by decode", () => {
-    const guard = new PeerGuard(PEERS, { restartGraceMs: GRACE });
+    const guard = guardOf();
     guard.accept(env("cmnode1", 100, 1), "127.0.0.11", 0);
     guard.accept(env("cmnode1", 100, 1), "127.0.0.11", 1);
     guard.accept(env("cmnode1", 100, 1), "127.0.0.11", 2);
@@ -110,16 +155,17 @@ describe("PeerGuard", () => {
       bad_source: 1,
       replay: 2,
       stale_incarnation: 0,
+      unverified: 0,
     });
   });
 
   test("accept() matches a keep_alive_ip configured in IPv4-mapped form", () => {
-    const guard = new PeerGuard(new Map([["n", "::FFFF:10.1.2.3"]]), { restartGraceMs: GRACE });
+    const guard = guardOf(new Map([["n", "::FFFF:10.1.2.3"]]));
     expect(guard.accept(env("n", 1, 1), "10.1.2.3", 0)).toEqual({ ok: true, restarted: false, link: 0 });
   });
 
   test("accept() with several links: the source must be that link's address, and each link keeps its own sequence", () => {
-    const guard = new PeerGuard(new Map([["n", ["10.0.0.2", "10.1.0.2"]]]), { restartGraceMs: GRACE });
+    const guard = guardOf(new Map([["n", ["10.0.0.2", "10.1.0.2"]]]));
     const on = (seq: number, link: number) => ({ ...env("n", 1, seq), ...(link > 0 ? { link } : {}) });
     // The same beat on both links (same sequence number) is accepted once per link.
     expect(guard.accept(on(1, 0), "10.0.0.2", 0)).toEqual({ ok: true, restarted: false, link: 0 });
