@@ -219,6 +219,8 @@ class Daemon {
     };
     this.#sockets = new RealSockets({
       key,
+      self: self.nodename,
+      noncesFile: join(cluster.server.spoolDir, `control-nonces-${self.nodename}.json`),
       unixPath: join(cluster.server.runDir, `drcm-${self.nodename}.sock`),
       api: {
         status: () => this.driver.status(),

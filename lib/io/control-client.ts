@@ -57,7 +57,7 @@ export function makeCaller(key: Uint8Array | null, by: string, keyError: string 
       const hosts = [ep.host, ...(ep.alternates ?? [])];
       const viaTcp = (host: string, budget: number, connectMs: number): Promise<Decoded> => {
         const nonce = randomUUID();
-        const req = encodeRequest(key, { nonce, ts: Date.now(), by, command, args: [...args] });
+        const req = encodeRequest(key, { nonce, ts: Date.now(), to: ep.nodename, by, command, args: [...args] });
         return exchange({ host, port: ep.port }, req, { connectMs: Math.min(connectMs, budget), totalMs: budget }, (b) => {
           const refused = decodeRefusal(b);
           if (refused !== null) return { ok: false, error: refused };

@@ -31,6 +31,8 @@ export interface ControlOptions {
   readonly tcpPort: number | null;
   readonly unixPath: string | null;
   readonly key: Uint8Array;
+  /** This node's nodename: a signed request must name it (a copy sent to another node is refused). */
+  readonly self: string;
   readonly api: ControlApi;
   readonly log: (level: "info" | "warn" | "error", msg: string) => void;
   /** Seen request nonces; pass one cache to every server of a node so a rebind does not forget them. */
@@ -71,7 +73,7 @@ export async function startControl(opts: ControlOptions): Promise<ControlServer>
   };
 
   const decodeTcp = (bytes: Uint8Array): Decoded => {
-    const d = decodeRequest(opts.key, bytes, Date.now(), nonces);
+    const d = decodeRequest(opts.key, bytes, Date.now(), nonces, opts.self);
     if (!d.ok) return d;
     const { nonce, by, command, args } = d.req;
     return { ok: true, by, command, args, reply: (r) => encodeReply(opts.key, nonce, r) };

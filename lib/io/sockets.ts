@@ -7,10 +7,15 @@ import { startControl, type ControlServer } from "./control.ts";
 import { openUdp, type UdpEndpoint } from "./udp.ts";
 import type { OpenResult, SocketSpec, Sockets } from "../node/ports.ts";
 import { CONTROL_NONCE_TTL_MS, NonceCache } from "../wire/control.ts";
+import { DurableNonceCache } from "./nonce-file.ts";
 import { errorMessage } from "../error.ts";
 
 export interface RealSocketsOptions {
   readonly key: Uint8Array;
+  /** This node's nodename (signed control requests must name it). */
+  readonly self: string;
+  /** Where the nonces of control commands are kept across restarts (null: memory only). */
+  readonly noncesFile: string | null;
   /** The unix control socket (fixed for the life of the daemon: run_dir is restart-only). */
   readonly unixPath: string | null;
   readonly api: ControlApi;
@@ -35,12 +40,17 @@ export class RealSockets implements Sockets {
   #tcp: ControlServer[] = [];
   #unix: ControlServer | null = null;
   /** One nonce cache for every control listener of this daemon: a rebind must not forget seen requests. */
-  readonly #nonces = new NonceCache(CONTROL_NONCE_TTL_MS);
+  readonly #nonces: NonceCache;
   /** Control-channel rejections of every listener, for status. */
   readonly #rejected: Record<string, number> = {};
   #closed = false;
 
-  constructor(private readonly o: RealSocketsOptions) {}
+  constructor(private readonly o: RealSocketsOptions) {
+    this.#nonces =
+      o.noncesFile === null
+        ? new NonceCache(CONTROL_NONCE_TTL_MS)
+        : new DurableNonceCache(o.noncesFile, CONTROL_NONCE_TTL_MS, { warn: (m) => o.log("warn", m), error: (m) => o.log("error", m) });
+  }
 
   /** The first link's endpoint. */
   get udp(): UdpEndpoint | null {
@@ -99,7 +109,7 @@ export class RealSockets implements Sockets {
   }
 
   #control(host: string, tcpPort: number | null, unixPath: string | null): Promise<ControlServer> {
-    return startControl({ tcpHost: host, tcpPort, unixPath, key: this.o.key, api: this.o.api, log: this.o.log, nonces: this.#nonces, rejected: this.#rejected }).catch((e: unknown) => {
+    return startControl({ tcpHost: host, tcpPort, unixPath, key: this.o.key, self: this.o.self, api: this.o.api, log: this.o.log, nonces: this.#nonces, rejected: this.#rejected }).catch((e: unknown) => {
       throw new Error(`Cannot listen on TCP ${host}:${tcpPort}: ${errorMessage(e)}`);
     });
   }

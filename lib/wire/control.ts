@@ -1,9 +1,12 @@
 // Authenticated request/reply messages of the TCP control channel (console commands).
-// Request: "DRCQ" | version | JSON {nonce, ts, by, command, args} | HMAC.
+// Request: "DRCQ" | version | JSON {nonce, ts, to, by, command, args} | HMAC.
 // Reply:   "DRCR" | version | JSON {nonce, reply} | HMAC.
 // Distinct magics keep the three kinds of signed message (peer packet, request, reply) from being
 // passed off as one another. A request is fresh only within CONTROL_MAX_SKEW_MS of the server's wall
-// clock and its nonce only once; a reply names the request's nonce, so it cannot answer another one.
+// clock and its nonce only once; it names the node it is for (`to`), so a copy sent to another node is
+// refused; a reply names the request's nonce, so it cannot answer another one. The server keeps the
+// nonces of commands across a restart (lib/io/nonce-file.ts), so a command cannot be replayed to a
+// node that restarted within the acceptance window either.
 
 import { z } from "zod";
 import { open, parseJson, seal } from "./codec.ts";
@@ -25,17 +28,20 @@ export interface ControlRequest {
   readonly nonce: string;
   /** Sender's wall clock, ms since the epoch. */
   readonly ts: number;
+  /** The nodename of the node this request is for: any other node refuses it (wrong_target). */
+  readonly to: string;
   /** Who asked (user@host), for the log. */
   readonly by: string;
   readonly command: string;
   readonly args: readonly string[];
 }
 
-export type ControlRejectReason = "bad_mac" | "bad_version" | "malformed" | "replay" | "stale";
+export type ControlRejectReason = "bad_mac" | "bad_version" | "malformed" | "replay" | "stale" | "wrong_target";
 
 const requestSchema = z.object({
   nonce: z.string().min(8).max(128),
   ts: z.number().finite(),
+  to: z.string().min(1).max(256),
   by: z.string().max(256),
   command: z.string().min(1).max(256),
   args: z.array(z.string().max(65536)).max(1024),
@@ -46,25 +52,30 @@ const replySchema = z.object({ nonce: z.string(), reply: z.unknown() });
 const encoder = new TextEncoder();
 
 export function encodeRequest(key: Uint8Array, req: ControlRequest): Uint8Array {
-  const { nonce, ts, by, command, args } = req;
-  return seal(key, REQUEST_MAGIC, encoder.encode(JSON.stringify({ nonce, ts, by, command, args })));
+  const { nonce, ts, to, by, command, args } = req;
+  return seal(key, REQUEST_MAGIC, encoder.encode(JSON.stringify({ nonce, ts, to, by, command, args })));
 }
 
-/** Never throws. Records the nonce in `seen` only for a request it accepts. */
+/**
+ * Never throws. `self`: this node's nodename, which the request must name. Records the nonce in `seen`
+ * only for a request it accepts; an operator command's nonce is recorded as durable (kept across a restart).
+ */
 export function decodeRequest(
   key: Uint8Array,
   bytes: Uint8Array,
   nowWallMs: number,
   seen: NonceCache,
+  self: string,
 ): { ok: true; req: ControlRequest } | { ok: false; reason: ControlRejectReason } {
   const opened = open(key, REQUEST_MAGIC, bytes);
   if (!opened.ok) return opened;
   const parsed = requestSchema.safeParse(parseJson(opened.payload));
   if (!parsed.success) return { ok: false, reason: "malformed" };
   const req = parsed.data;
+  if (req.to !== self) return { ok: false, reason: "wrong_target" };
   if (Math.abs(req.ts - nowWallMs) > CONTROL_MAX_SKEW_MS) return { ok: false, reason: "stale" };
   if (seen.has(req.nonce, nowWallMs)) return { ok: false, reason: "replay" };
-  seen.add(req.nonce, nowWallMs);
+  seen.add(req.nonce, nowWallMs, req.command === "command");
   return { ok: true, req };
 }
 

@@ -26,7 +26,13 @@ export class NonceCache {
     return this.#expiry.has(nonce);
   }
 
-  add(nonce: string, now: number): void {
+  /**
+   * `durable`: the request changes something (an operator command), so its nonce must outlive a
+   * restart; a subclass that persists (lib/io/nonce-file.ts) stores it. Read-only requests are not
+   * worth a disk write: a copy of one only makes the node answer what the copy's sniffer already saw.
+   */
+  add(nonce: string, now: number, durable = false): void {
+    void durable;
     this.#prune(now);
     this.#expiry.delete(nonce);
     this.#expiry.set(nonce, now + this.ttlMs);
@@ -35,6 +41,12 @@ export class NonceCache {
       if (oldest === undefined) break;
       this.#expiry.delete(oldest);
     }
+  }
+
+  /** Remembers `nonce` until the wall ms `until` (a nonce kept across a restart). */
+  restore(nonce: string, until: number): void {
+    this.#expiry.delete(nonce);
+    this.#expiry.set(nonce, until);
   }
 
   #prune(now: number): void {

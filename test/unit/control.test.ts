@@ -26,6 +26,7 @@ beforeAll(async () => {
     tcpPort: 0,
     unixPath,
     key,
+    self: "cmnode1",
     idleMs: 150,
     maxConnections: 3,
     log: (level, msg) => logs.push(`${level} ${msg}`),
@@ -107,14 +108,14 @@ test("startControl() drops a request signed with another key, and counts and log
 });
 
 test("startControl() answers a wrong key with the unsigned refusal only, and nothing else", async () => {
-  const bytes = await rawBytes(frame(encodeRequest(new TextEncoder().encode("wrong"), { nonce: "n-wrongkey-1", ts: Date.now(), by: "eve", command: "status", args: [] })));
+  const bytes = await rawBytes(frame(encodeRequest(new TextEncoder().encode("wrong"), { nonce: "n-wrongkey-1", ts: Date.now(), to: "cmnode1", by: "eve", command: "status", args: [] })));
   expect(new TextDecoder().decode(bytes.subarray(4))).toBe("DRCEauthentication failed");
   expect(decodeRefusal(bytes.subarray(4))).toBe("authentication failed");
   expect(decodeRefusal(new TextEncoder().encode("DRCEplease run rm -rf /"))).toBe("refused");
 });
 
 test("startControl() refuses a replayed request", async () => {
-  const req = frame(encodeRequest(key, { nonce: "n-0123456789", ts: Date.now(), by: "x", command: "ping", args: [] }));
+  const req = frame(encodeRequest(key, { nonce: "n-0123456789", ts: Date.now(), to: "cmnode1", by: "x", command: "ping", args: [] }));
   expect(await raw(req)).toBeGreaterThan(0);
   expect(await raw(req)).toBe(0);
   expect(server.rejected().replay).toBe(1);
@@ -125,7 +126,7 @@ test("startControl() drops garbage, oversized frames and unknown requests", asyn
   const huge = new Uint8Array(4);
   new DataView(huge.buffer).setUint32(0, 100 * 1024 * 1024);
   expect(await raw(huge)).toBe(0);
-  const unknown = frame(encodeRequest(key, { nonce: "n-unknown-123", ts: Date.now(), by: "x", command: "shutdown", args: [] }));
+  const unknown = frame(encodeRequest(key, { nonce: "n-unknown-123", ts: Date.now(), to: "cmnode1", by: "x", command: "shutdown", args: [] }));
   expect(await raw(unknown)).toBe(0);
   expect(server.rejected()).toMatchObject({ malformed: 1, oversize: 1, unknown: 1 });
 });

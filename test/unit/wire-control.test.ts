@@ -15,47 +15,47 @@ import { encode } from "../../lib/wire/codec.ts";
 import { KEY, OTHER_KEY, heartbeat } from "./wire-fixtures.ts";
 
 const NOW = 1_700_000_000_000;
-const req: ControlRequest = { nonce: "3b1f0c2e-aaaa", ts: NOW, by: "root@vm1", command: "cm_stat", args: ["-n", "cmnode2"] };
+const req: ControlRequest = { nonce: "3b1f0c2e-aaaa", ts: NOW, to: "cmnode1", by: "root@vm1", command: "cm_stat", args: ["-n", "cmnode2"] };
 const cache = () => new NonceCache(CONTROL_NONCE_TTL_MS);
 
 describe("control messages", () => {
   test("encodeRequest() then decodeRequest() round-trips a request", () => {
-    expect(decodeRequest(KEY, encodeRequest(KEY, req), NOW + 500, cache())).toEqual({ ok: true, req });
+    expect(decodeRequest(KEY, encodeRequest(KEY, req), NOW + 500, cache(), "cmnode1")).toEqual({ ok: true, req });
   });
 
   test("decodeRequest() rejects the same request twice as replay", () => {
     const seen = cache();
     const bytes = encodeRequest(KEY, req);
-    expect(decodeRequest(KEY, bytes, NOW, seen).ok).toBe(true);
-    expect(decodeRequest(KEY, bytes, NOW + 29_000, seen)).toEqual({ ok: false, reason: "replay" });
+    expect(decodeRequest(KEY, bytes, NOW, seen, "cmnode1").ok).toBe(true);
+    expect(decodeRequest(KEY, bytes, NOW + 29_000, seen, "cmnode1")).toEqual({ ok: false, reason: "replay" });
   });
 
   test("decodeRequest() rejects a timestamp more than 30 s away as stale, either way", () => {
     const bytes = encodeRequest(KEY, req);
-    expect(decodeRequest(KEY, bytes, NOW + 30_001, cache())).toEqual({ ok: false, reason: "stale" });
-    expect(decodeRequest(KEY, bytes, NOW - 30_001, cache())).toEqual({ ok: false, reason: "stale" });
-    expect(decodeRequest(KEY, bytes, NOW + 30_000, cache()).ok).toBe(true);
+    expect(decodeRequest(KEY, bytes, NOW + 30_001, cache(), "cmnode1")).toEqual({ ok: false, reason: "stale" });
+    expect(decodeRequest(KEY, bytes, NOW - 30_001, cache(), "cmnode1")).toEqual({ ok: false, reason: "stale" });
+    expect(decodeRequest(KEY, bytes, NOW + 30_000, cache(), "cmnode1").ok).toBe(true);
   });
 
   test("decodeRequest() keeps refusing a replay across the whole acceptance window", () => {
     const seen = cache();
     const bytes = encodeRequest(KEY, req);
     // First seen at the early edge of its window, replayed at the late edge.
-    expect(decodeRequest(KEY, bytes, NOW - 30_000, seen).ok).toBe(true);
-    expect(decodeRequest(KEY, bytes, NOW + 30_000, seen)).toEqual({ ok: false, reason: "replay" });
+    expect(decodeRequest(KEY, bytes, NOW - 30_000, seen, "cmnode1").ok).toBe(true);
+    expect(decodeRequest(KEY, bytes, NOW + 30_000, seen, "cmnode1")).toEqual({ ok: false, reason: "replay" });
   });
 
   test("decodeRequest() rejects a wrong key as bad_mac and does not remember its nonce", () => {
     const seen = cache();
-    expect(decodeRequest(KEY, encodeRequest(OTHER_KEY, req), NOW, seen)).toEqual({ ok: false, reason: "bad_mac" });
+    expect(decodeRequest(KEY, encodeRequest(OTHER_KEY, req), NOW, seen, "cmnode1")).toEqual({ ok: false, reason: "bad_mac" });
     expect(seen.size).toBe(0);
-    expect(decodeRequest(KEY, encodeRequest(KEY, req), NOW, seen).ok).toBe(true);
+    expect(decodeRequest(KEY, encodeRequest(KEY, req), NOW, seen, "cmnode1").ok).toBe(true);
   });
 
   test("decodeRequest() refuses a peer packet and a reply signed with the same key", () => {
     const peerPacket = encode(KEY, { from: "cmnode1", inc: 1, seq: 1, body: heartbeat });
-    expect(decodeRequest(KEY, peerPacket, NOW, cache())).toEqual({ ok: false, reason: "malformed" });
-    expect(decodeRequest(KEY, encodeReply(KEY, req.nonce, req), NOW, cache())).toEqual({ ok: false, reason: "malformed" });
+    expect(decodeRequest(KEY, peerPacket, NOW, cache(), "cmnode1")).toEqual({ ok: false, reason: "malformed" });
+    expect(decodeRequest(KEY, encodeReply(KEY, req.nonce, req), NOW, cache(), "cmnode1")).toEqual({ ok: false, reason: "malformed" });
   });
 
   test("decodeRequest() rejects signed requests with missing or wrong fields as malformed", () => {
@@ -65,7 +65,30 @@ describe("control messages", () => {
       { ...req, args: "cm_stat" },
       { ...req, ts: "now" },
     ] as unknown as ControlRequest[];
-    for (const r of bad) expect(decodeRequest(KEY, encodeRequest(KEY, r), NOW, cache())).toEqual({ ok: false, reason: "malformed" });
+    for (const r of bad) expect(decodeRequest(KEY, encodeRequest(KEY, r), NOW, cache(), "cmnode1")).toEqual({ ok: false, reason: "malformed" });
+  });
+
+  test("decodeRequest() refuses a request for another node (a copy sent elsewhere) and one naming no node", () => {
+    const bytes = encodeRequest(KEY, req);
+    const seen = cache();
+    expect(decodeRequest(KEY, bytes, NOW, seen, "cmnode2")).toEqual({ ok: false, reason: "wrong_target" });
+    expect(seen.size).toBe(0);
+    expect(decodeRequest(KEY, bytes, NOW, seen, "cmnode1").ok).toBe(true);
+    const { to: _, ...noTarget } = req;
+    expect(decodeRequest(KEY, encodeRequest(KEY, noTarget as ControlRequest), NOW, cache(), "cmnode1")).toEqual({ ok: false, reason: "malformed" });
+  });
+
+  test("decodeRequest() asks for an operator command's nonce to be kept across restarts, not for read-only ones", () => {
+    const durable: boolean[] = [];
+    const seen = new (class extends NonceCache {
+      override add(nonce: string, now: number, keep = false): void {
+        durable.push(keep);
+        super.add(nonce, now, keep);
+      }
+    })(CONTROL_NONCE_TTL_MS);
+    decodeRequest(KEY, encodeRequest(KEY, req), NOW, seen, "cmnode1");
+    decodeRequest(KEY, encodeRequest(KEY, { ...req, nonce: "cmd-nonce-1", command: "command", args: ["{}"] }), NOW, seen, "cmnode1");
+    expect(durable).toEqual([false, true]);
   });
 
   test("decodeReply() accepts the reply to its own request only", () => {

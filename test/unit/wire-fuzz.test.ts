@@ -86,16 +86,16 @@ describe("fuzz", () => {
   test("decodeRequest() and decodeReply() never throw on random or mutated input", () => {
     const rand = prng(SEED + 2);
     const now = 1_700_000_000_000;
-    const req = encodeRequest(KEY, { nonce: "nonce-0001", ts: now, by: "root@vm1", command: "cm_stat", args: [] });
+    const req = encodeRequest(KEY, { nonce: "nonce-0001", ts: now, to: "cmnode1", by: "root@vm1", command: "cm_stat", args: [] });
     const rep = encodeReply(KEY, "nonce-0001", { healthy: true });
     const seen = new NonceCache(60_000);
     for (let i = 0; i < 5000; i++) {
       const input = i % 2 === 0 ? randomBytes(rand, (rand() * 300) | 0) : mutate(rand, i % 4 === 1 ? req : rep);
-      const a = decodeRequest(KEY, input, now, seen);
+      const a = decodeRequest(KEY, input, now, seen, "cmnode1");
       const b = decodeReply(KEY, input, "nonce-0001");
       if (a.ok || b.ok) throw new Error(`seed ${SEED + 2} case ${i}: a forged control message was accepted`);
     }
-    expect(decodeRequest(KEY, req, now, seen).ok).toBe(true);
+    expect(decodeRequest(KEY, req, now, seen, "cmnode1").ok).toBe(true);
     expect(decodeReply(KEY, rep, "nonce-0001").ok).toBe(true);
   });
 });
