@@ -3,6 +3,7 @@
 // (lib/node/driver.ts), which runs the loop the simulator runs too, and hand it the signals.
 
 import { nextIncarnation } from "./io/incarnation.ts";
+import { timingSafeEqual } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
 import { lookup } from "node:dns/promises";
 import { join } from "node:path";
@@ -11,7 +12,7 @@ import { errorLines, loadAndCheck, usableCluster } from "./config/verify.ts";
 import { isIPv4, isIPv6 } from "./config/values.ts";
 import { errorMessage } from "./error.ts";
 import { findSelf } from "./config/self.ts";
-import { readAuthKey } from "./config/auth.ts";
+import { authPaths, readAuthKey } from "./config/auth.ts";
 import { linksOf, type Cluster, type NodeConfig } from "./config/model.ts";
 import { createLogger, type Logger } from "./io/log.ts";
 import { AgentRunner } from "./io/agents.ts";
@@ -156,12 +157,25 @@ export async function runServer(o: CliOptions): Promise<number> {
   return code;
 }
 
-/** The config file again, checked as at start, with every keep_alive_ip resolved. */
-function fileConfigSource(file: string, nodeOption: string | null): ConfigSource {
+/**
+ * The config file again, checked as at start, with every keep_alive_ip resolved. A changed authkey
+ * refuses the reload by name: the running key stays in use until a restart, and saying "reloaded"
+ * while signing with the old key would hide that (nodes on different keys do not hear each other, so
+ * a key change is a restart of every node anyway).
+ */
+function fileConfigSource(file: string, nodeOption: string | null, runningKey: Uint8Array): ConfigSource {
   const load = async (selfName: string): Promise<LoadedConfig> => {
     const checked = await loadAndCheck(file, { node: nodeOption ?? selfName });
     const cluster = usableCluster(checked);
     if (cluster === null) return { ok: false, message: `${checked.errors.length} error(s) in ${file}`, details: errorLines(checked) };
+    const auth = readAuthKey(cluster.etcDir);
+    if ("error" in auth) return { ok: false, message: auth.error, details: [] };
+    if (!timingSafeEqualBytes(auth.key, runningKey))
+      return {
+        ok: false,
+        message: `${authPaths(cluster.etcDir).key} changed since this daemon started: a reload cannot change the key; restart drcm on every node to use the new one (until then the running key stays in use)`,
+        details: [],
+      };
     const self = findSelf(cluster, selfName);
     if (typeof self === "string") return { ok: false, message: self, details: [] };
     try {
@@ -172,6 +186,8 @@ function fileConfigSource(file: string, nodeOption: string | null): ConfigSource
   };
   return { load: (selfName, done) => void load(selfName).then(done, (e: unknown) => done({ ok: false, message: errorMessage(e), details: [] })) };
 }
+
+const timingSafeEqualBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && timingSafeEqual(a, b);
 
 const realTimers: Timers = {
   every(ms, f) {
@@ -239,7 +255,7 @@ class Daemon {
       agents,
       alerts,
       store: stateFile(cluster.server.spoolDir, self.nodename, log),
-      config: fileConfigSource(cluster.file, o.node),
+      config: fileConfigSource(cluster.file, o.node, key),
       log,
       ping: {
         check: (targets, fromIp, done) =>

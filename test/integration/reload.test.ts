@@ -2,6 +2,7 @@
 // running one stays; a good one takes effect without a restart. SIGUSR1/SIGUSR2 move the debug level.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { TestCluster, DRCM_BIN, waitFor } from "./harness.ts";
 
 const haveBinary = existsSync(DRCM_BIN);
@@ -50,6 +51,22 @@ describe.skipIf(!haveBinary)("config reload of a running drcm", () => {
     expect(r.out).toMatch(/refused|error/i);
     expect(c.running("solo")).toBe(true);
     writeFileSync(c.configFile, good);
+  });
+
+  test("reload after the authkey changed: refused naming the key file, the running key stays in use", async () => {
+    const keyFile = join(c.dir, ".auth/authkey");
+    const original = readFileSync(keyFile);
+    try {
+      writeFileSync(keyFile, Buffer.alloc(2048, 7), { mode: 0o600 });
+      c.signal("solo", "SIGHUP");
+      expect(await waitFor(() => /authkey changed since this daemon started/.test(c.log("solo")), 5000)).toBeGreaterThanOrEqual(0);
+      expect(c.log("solo")).toContain(keyFile);
+    } finally {
+      writeFileSync(keyFile, original, { mode: 0o600 });
+    }
+    // The client signs with the file's key, which is the running one again: answered.
+    const st = await c.client(["--command=cm_stat"], "solo");
+    expect(st.code).toBe(0);
   });
 
   test("SIGUSR2 raises and SIGUSR1 lowers the debug level", async () => {
