@@ -2,9 +2,22 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { withKeyTables } from "../lib/config/keys-doc.ts";
+import { statusJsonSchemaText } from "../lib/client/render-json.ts";
 
 const file = join(import.meta.dir, "doc/configuration.md");
 const before = readFileSync(file, "utf8");
 const after = withKeyTables(before);
 if (after !== before) writeFileSync(file, after);
 console.log(after === before ? `${file}: up to date` : `${file}: key tables rewritten`);
+
+const schemaFile = join(import.meta.dir, "doc/status.schema.json");
+const schemaBefore = (() => {
+  try {
+    return readFileSync(schemaFile, "utf8");
+  } catch {
+    return "";
+  }
+})();
+const schemaAfter = statusJsonSchemaText();
+if (schemaAfter !== schemaBefore) writeFileSync(schemaFile, schemaAfter);
+console.log(schemaAfter === schemaBefore ? `${schemaFile}: up to date` : `${schemaFile}: rewritten from statusJsonSchema`);

@@ -121,3 +121,9 @@ export function statusToJson(status: ClusterStatus, info: ServingInfo, now: numb
 export function renderStatusJson(status: ClusterStatus, info: ServingInfo, now: number, noAnswer: readonly string[] = []): string {
   return `${JSON.stringify(statusToJson(status, info, now, noAnswer), null, 2)}\n`;
 }
+
+/** The JSON Schema (draft 2020-12) of the document, generated from the zod definition above: packaging/doc/status.schema.json. */
+export function statusJsonSchemaText(): string {
+  const schema = z.toJSONSchema(statusJsonSchema, { target: "draft-2020-12" }) as Record<string, unknown>;
+  return `${JSON.stringify({ $id: "urn:drcm:status:1", title: `drcm ${STATUS_SCHEMA_ID}: status --json and GET /status.json`, ...schema }, null, 2)}\n`;
+}

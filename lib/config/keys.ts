@@ -25,6 +25,8 @@ export interface KeyDoc {
 export const SERVER_KEYS: readonly KeyDoc[] = [
   { key: "udpport", def: "53897", doc: "UDP port of all cluster traffic (authenticated heartbeats); 1-65535", reload: "live" },
   { key: "tcpport", def: "53897", doc: "TCP port of the control channel (client commands, HMAC-signed; 1.x opened none); 1-65535", reload: "live" },
+  { key: "http_port", def: "", doc: "TCP port of the read-only HTTP side: Prometheus /metrics, /status.json and a live status page at /; 1-65535. Default: off", added: true, reload: "restart", field: "httpPort" },
+  { key: "http_bind", def: "keep_alive_ip", doc: "Where http_port listens: keep_alive_ip (this node's first one), localhost (127.0.0.1) or all (every address; only when asked)", added: true, reload: "restart", field: "httpBind" },
   { key: "bind_to_keep_alive_ip", def: "1", doc: "1: listen on this node's keep_alive_ip only; 0: on all addresses", reload: "live" },
   { key: "dead_node_count", def: "", doc: "1.x key: when dead_time is not set, dead_time = max(4, dead_node_count) x keep_alive_interval", reload: "live" },
   { key: "keep_alive_interval", def: "50ms", doc: "Heartbeat period to every peer", added: true, reload: "live" },

@@ -105,6 +105,10 @@ export type QuorumPolicy = "majority" | "none";
 export interface ServerConfig {
   readonly udpport: number;
   readonly tcpport: number;
+  /** HTTP port of /metrics, /status.json and the live page; null: off (the default). */
+  readonly httpPort: number | null;
+  /** Where the HTTP side listens: this node's first keep_alive_ip, 127.0.0.1, or every address. */
+  readonly httpBind: "keep_alive_ip" | "localhost" | "all";
   readonly bindToKeepAliveIp: boolean;
   readonly runDir: string;
   readonly logDir: string;

@@ -48,6 +48,9 @@ export function parseServer(entries: readonly KeyValue[], nodeCount: number, fil
   for (const t of pingTargets)
     if (!isIPv4(t)) findings.push(error(file, b.line("ping_targets"), `Cannot parse "ping_targets" in [CM_SERVER]: expected IPv4 addresses, got "${t}"`));
 
+  if (b.has("http_port") && b.str("http_port", "").trim() !== "" && b.str("http_port", "").trim() === b.str("tcpport", "53897").trim())
+    findings.push(error(file, b.line("http_port"), `"http_port" ${b.str("http_port", "").trim()} is the tcpport of the control channel: choose another port`));
+
   const path = (p: string): string => (isAbsolute(p) ? p : resolve(etcDir, p));
   const alertScripts = b
     .str("alert_script", "")
@@ -66,6 +69,8 @@ export function parseServer(entries: readonly KeyValue[], nodeCount: number, fil
   return {
     udpport: b.typed("udpport", schemas.port, 53897),
     tcpport: b.typed("tcpport", schemas.port, 53897),
+    httpPort: b.has("http_port") && b.str("http_port", "").trim() !== "" ? b.typed<number | null>("http_port", schemas.port, null) : null,
+    httpBind: b.typed("http_bind", schemas.httpBind, "keep_alive_ip"),
     bindToKeepAliveIp: b.bool("bind_to_keep_alive_ip", true),
     runDir: b.str("run_dir", "/var/run/drcm"),
     logDir: b.str("log_dir", "/var/log/drcm"),

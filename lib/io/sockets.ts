@@ -52,6 +52,11 @@ export class RealSockets implements Sockets {
         : new DurableNonceCache(o.noncesFile, CONTROL_NONCE_TTL_MS, { warn: (m) => o.log("warn", m), error: (m) => o.log("error", m) });
   }
 
+  /** Control-channel rejections of every listener so far, by reason. */
+  controlRejected(): Record<string, number> {
+    return { ...this.#rejected };
+  }
+
   /** The first link's endpoint. */
   get udp(): UdpEndpoint | null {
     return this.#udp[0] ?? null;

@@ -16,6 +16,7 @@ import { RejectionLog } from "./rejections.ts";
 import { PortMove } from "./port-move.ts";
 import { RecentEvents } from "./recent.ts";
 import { LinkMonitor } from "./links.ts";
+import { NodeMetrics } from "./metrics.ts";
 
 export interface DriverInit {
   readonly cluster: Cluster;
@@ -99,6 +100,8 @@ export class NodeDriver {
   readonly #rejections: RejectionLog;
   /** What this node reported lately, for live views (`--command=watch`). */
   readonly recent = new RecentEvents();
+  /** Counters for /metrics (lib/node/metrics-text.ts). */
+  readonly metrics = new NodeMetrics();
   #portMove: PortMove | null = null;
   #tickTimer: Timer | null = null;
   #pingTimer: Timer | null = null;
@@ -195,6 +198,7 @@ export class NodeDriver {
       else this.#rejections.add(g.reason, srcIp, d.env.from);
       return;
     }
+    this.metrics.heard(d.env.from, now);
     if (this.#portMove?.heard(d.env.from, localPort)) this.#endPortMove("every peer sends to the new port");
     const linkEvent = this.#linkMonitor.heard(d.env.from, g.link, now);
     if (linkEvent) this.#event(linkEvent);
@@ -483,6 +487,7 @@ export class NodeDriver {
     else log.info(e.message);
     const wall = this.ports.clock.wall();
     this.recent.add(e, wall);
+    this.metrics.event(e);
     this.ports.alerts.emit(e, wall);
   }
 
@@ -495,7 +500,9 @@ export class NodeDriver {
       return;
     } else if (a.type === "watch" || a.type === "probe") log.debug(2, `${a.type} ${slot.kind} ${slot.nickname}`);
     else log.info(`${a.type === "start" ? "Starting" : "Stopping"} ${slot.kind} ${slot.nickname} (${a.reason})`);
+    const began = this.ports.clock.now();
     this.ports.agents.perform(a, slot, (result: ActionResult) => {
+      this.metrics.script(slot?.kind ?? "fence", a.type, result.ok, this.ports.clock.now() - began, slot?.resource);
       if (!result.ok && a.type !== "probe") {
         const what = a.type === "fence" ? `fence ${a.node}` : `${a.type} ${slot!.kind} ${slot!.nickname}`;
         log.error(`Resource script could not ${what}: ${result.detail}`);

@@ -21,6 +21,8 @@ export function serverConfig(nodes: number, over: Partial<ServerConfig> = {}): S
   return {
     udpport: 53897,
     tcpport: 53898,
+    httpPort: null,
+    httpBind: "keep_alive_ip",
     bindToKeepAliveIp: false,
     runDir: "/run/drcm",
     logDir: "/var/log/drcm",
