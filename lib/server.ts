@@ -18,7 +18,7 @@ import { createLogger, type Logger } from "./io/log.ts";
 import { AgentRunner } from "./io/agents.ts";
 import { AlertDispatcher } from "./io/alerts.ts";
 import { runShell } from "./io/runner.ts";
-import { removePidfile, writePidfile } from "./io/daemon.ts";
+import { fileTrust, removePidfile, writePidfile } from "./io/daemon.ts";
 import { RealSockets } from "./io/sockets.ts";
 import { stateFile } from "./io/state-file.ts";
 import { NodeDriver } from "./node/driver.ts";
@@ -83,6 +83,14 @@ export async function runServer(o: CliOptions): Promise<number> {
     say(`ERROR - ${auth.error}`);
     return 1;
   }
+  // --- File trust (lib/config/trust.ts): as root, refuse files and directories others could change. ---
+  const trust = fileTrust(cluster);
+  for (const l of trust.lines) say(`${trust.refuse ? "ERROR" : "WARNING"} - ${l}`);
+  if (trust.refuse) {
+    say(`ERROR - Refusing to start as root: ${trust.lines.length} file(s) or directories above could be changed by other users (drcm --check-config lists them)`);
+    return 1;
+  }
+  // --- end of file trust ---
 
   if (o.daemon) {
     const { daemonize } = await import("./io/daemon.ts");
@@ -178,6 +186,9 @@ function fileConfigSource(file: string, nodeOption: string | null, runningKey: U
       };
     const self = findSelf(cluster, selfName);
     if (typeof self === "string") return { ok: false, message: self, details: [] };
+    // File trust, as at start (lib/config/trust.ts).
+    const trust = fileTrust(cluster);
+    if (trust.refuse) return { ok: false, message: `${trust.lines.length} untrusted file(s): ${trust.lines[0]}`, details: trust.lines };
     try {
       return { ok: true, cluster, self, ...(await resolvePeers(cluster)) };
     } catch (e) {

@@ -4,6 +4,10 @@ import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { exitCodeFor, formatFinding, summarize, summaryLines } from "../config/report.ts";
+import { error } from "../config/lexer.ts";
+import type { Finding } from "../config/model.ts";
+import { clusterTrustTargets, trustFindings } from "../config/trust.ts";
+import { realTrustFs } from "../io/daemon.ts";
 import { configTemplate } from "../config/template.ts";
 import { loadAndCheck } from "../config/verify.ts";
 import type { CliOptions } from "./args.ts";
@@ -45,7 +49,12 @@ export async function runCheckConfig(o: CliOptions): Promise<number> {
   const file = o.configFile;
   if (!existsSync(file)) return writeTemplate(o, file);
 
-  const { cluster, findings: all } = await loadAndCheck(file, { node: o.node });
+  const { cluster, findings } = await loadAndCheck(file, { node: o.node });
+  // Files others could change (lib/config/trust.ts): errors, the daemon refuses them as root. Checked for the
+  // user running the check, as a daemon of that user would be; without a model, the config file at least.
+  const targets = cluster ? clusterTrustTargets(cluster) : [{ path: resolve(file), what: "config file" }];
+  const trust = trustFindings(targets, { uid: process.geteuid?.() ?? 0, fs: realTrustFs });
+  const all: Finding[] = [...findings, ...trust.map((f) => error(f.path, 0, f.message))];
   const code = exitCodeFor(all);
 
   if (o.json) {

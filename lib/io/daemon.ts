@@ -1,10 +1,13 @@
 // `drcm --daemon --pidfile=PATH` for the init.d script. Bun cannot fork(), so the parent re-executes itself
 // detached (setsid, stdio away from the terminal) without --daemon and waits until the child has written its
 // pid to the pidfile (the server does that once it runs) or has died, so `service drcm start` reports the truth.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import type { Cluster } from "../config/model.ts";
+import { clusterTrustTargets, trustFindings, trustLine, type TrustFs } from "../config/trust.ts";
 import { errnoCode, errorMessage } from "../error.ts";
+import { passwdEntry } from "./passwd.ts";
 
 /** How long the parent waits for the pidfile before it gives up. */
 const READY_TIMEOUT_MS = 10_000;
@@ -80,8 +83,17 @@ export function writePidfile(path: string, pid: number = process.pid): void {
     throw new Error(`Cannot write pidfile "${path}": drcm is already running with pid ${other}`);
   }
   mkdirSync(dirname(path), { recursive: true });
+  // Created, never opened as found ("wx": O_CREAT|O_EXCL, which follows no symlink): in a directory others
+  // can write, a planted `<path>.<pid>.tmp` link would otherwise make root write over the file it names.
+  // A leftover (a crash, or a planted link) is removed, which unlinks the name and not what it points to.
   const tmp = `${path}.${pid}.tmp`;
-  writeFileSync(tmp, `${pid}\n`, { mode: 0o644 });
+  try {
+    writeFileSync(tmp, `${pid}\n`, { mode: 0o644, flag: "wx" });
+  } catch (e) {
+    if (errnoCode(e) !== "EEXIST") throw e;
+    unlinkSync(tmp);
+    writeFileSync(tmp, `${pid}\n`, { mode: 0o644, flag: "wx" });
+  }
   renameSync(tmp, path);
 }
 
@@ -121,13 +133,24 @@ export async function daemonize(argv: readonly string[], pidfile: string): Promi
     return 1;
   }
   // The child's stderr goes to a temp file until it is up, so a start-up error (bad config) can be shown here;
-  // the file is unlinked when the parent returns, later stderr output of the daemon is not kept.
-  const errPath = join(tmpdir(), `drcm-daemon-${process.pid}.err`);
+  // the file and its directory are removed when the parent returns, later stderr output of the daemon is not
+  // kept. The file is new in a private directory of our own (mkdtemp, mode 0700), created with O_EXCL and
+  // O_NOFOLLOW: a predictable name in /tmp would let any user plant a symlink that root then writes through.
+  let errDir: string;
   let errFd: number;
   try {
-    errFd = openSync(errPath, "w+", 0o600);
+    errDir = mkdtempSync(join(tmpdir(), "drcm-daemon-"));
+  } catch (e) {
+    process.stderr.write(`drcm: ERROR - Cannot create a temporary directory in "${tmpdir()}": ${errorMessage(e)}\n`);
+    return 1;
+  }
+  const removeErrDir = (): void => rmSync(errDir, { recursive: true, force: true });
+  const errPath = join(errDir, "stderr");
+  try {
+    errFd = openSync(errPath, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   } catch (e) {
     process.stderr.write(`drcm: ERROR - Cannot create "${errPath}": ${errorMessage(e)}\n`);
+    removeErrDir();
     return 1;
   }
   const cmd = selfCommand(argv);
@@ -144,7 +167,7 @@ export async function daemonize(argv: readonly string[], pidfile: string): Promi
     });
   } catch (e) {
     closeSync(errFd);
-    unlinkSync(errPath);
+    removeErrDir();
     process.stderr.write(`drcm: ERROR - Cannot start "${cmd[0]}": ${errorMessage(e)}\n`);
     return 1;
   }
@@ -179,10 +202,35 @@ export async function daemonize(argv: readonly string[], pidfile: string): Promi
     return 1;
   } finally {
     closeSync(errFd);
-    try {
-      unlinkSync(errPath);
-    } catch {
-      // Removed already.
-    }
+    removeErrDir();
   }
+}
+
+/** The real file system for lib/config/trust.ts. */
+export const realTrustFs: TrustFs = {
+  stat(path) {
+    try {
+      const st = statSync(path);
+      return { uid: st.uid, mode: st.mode, isDirectory: st.isDirectory() };
+    } catch {
+      return null;
+    }
+  },
+  realpath(path) {
+    try {
+      return realpathSync(path);
+    } catch {
+      return null;
+    }
+  },
+  userName: (uid) => passwdEntry(uid)?.[0] || null,
+};
+
+/**
+ * The cluster's files that others could change (lib/config/trust.ts), as `<path>: <what is wrong>` lines,
+ * and whether they forbid running: as root they do; a daemon of another user runs and logs them as warnings.
+ */
+export function fileTrust(cluster: Cluster, uid: number = process.geteuid?.() ?? 0, fs: TrustFs = realTrustFs): { refuse: boolean; lines: string[] } {
+  const lines = trustFindings(clusterTrustTargets(cluster), { uid, fs }).map(trustLine);
+  return { refuse: uid === 0 && lines.length > 0, lines };
 }
