@@ -1,6 +1,7 @@
 // /metrics rendering (lib/node/metrics-text.ts) and counting (lib/node/metrics.ts), checked by the
 // real promtool when it is installed (Debian package prometheus).
 import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { NodeMetrics } from "../../lib/node/metrics.ts";
 import { renderMetrics } from "../../lib/node/metrics-text.ts";
 import { SCENARIOS } from "../fixtures/golden/scenarios.ts";
@@ -68,3 +69,14 @@ describe("metrics", () => {
   });
 });
 if (promtool === null) console.log("metrics: promtool not installed (Debian package prometheus): the promtool check is skipped");
+
+describe("shipped Prometheus examples", () => {
+  test.skipIf(promtool === null)("packaging/examples/drcm-alerts.yml passes promtool check rules, and every metric it uses is one drcm exports", () => {
+    const file = `${import.meta.dir}/../../packaging/examples/drcm-alerts.yml`;
+    const p = Bun.spawnSync([promtool!, "check", "rules", file], { stdout: "pipe", stderr: "pipe" });
+    expect(`exit ${p.exitCode} ${p.stderr.toString()}`).toBe("exit 0 ");
+    const used = new Set(readFileSync(file, "utf8").match(/drcm_[a-z_]+/g) ?? []);
+    const exported = renderMetrics({ status: SCENARIOS.failedOver, info, metrics: busyMetrics(), fingerprint: "f", protocol: 4, startedAtMs: 0 });
+    for (const m of used) expect(`${m} ${exported.includes(`# TYPE ${m} `)}`).toBe(`${m} true`);
+  });
+});
