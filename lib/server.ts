@@ -3,6 +3,10 @@
 // (lib/node/driver.ts), which runs the loop the simulator runs too, and hand it the signals.
 
 import { nextIncarnation } from "./io/incarnation.ts";
+import { startHttp, type HttpServer } from "./io/http.ts";
+import { renderMetrics } from "./node/metrics-text.ts";
+import { statusToJson } from "./client/render-json.ts";
+import { PROTOCOL_VERSION } from "./wire/codec.ts";
 import { timingSafeEqual } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
 import { lookup } from "node:dns/promises";
@@ -224,7 +228,7 @@ class Daemon {
     cluster: Cluster,
     self: NodeConfig,
     key: Uint8Array,
-    resolved: Resolved,
+    private readonly resolved: Resolved,
     private readonly log: Logger,
     o: CliOptions,
   ) {
@@ -277,7 +281,10 @@ class Daemon {
       },
     };
     this.driver = new NodeDriver(ports, { cluster, self, key, ...resolved, incarnation: nextIncarnation(cluster.server.spoolDir, self.nodename, Date.now(), log), debugFromCli: o.debugLevel !== null || o.debug !== null });
-    this.driver.onExit((code) => this.#finish(code));
+    this.driver.onExit((code) => {
+      this.#http?.close();
+      this.#finish(code);
+    });
   }
 
   #makeAlerts(cluster: Cluster, self: NodeConfig): AlertDispatcher {
@@ -300,14 +307,53 @@ class Daemon {
   start(): Promise<string | null> {
     return new Promise((resolve) =>
       this.driver.start((error) => {
+        if (error === null) error = this.#startHttp();
         if (error === null) this.#installSignals();
+        else this.driver.close();
         resolve(error);
       }),
     );
   }
 
   close(): void {
+    this.#http?.close();
     this.driver.close();
+  }
+
+  #http: HttpServer | null = null;
+  readonly #startedAtWall = Date.now();
+
+  /** The read-only HTTP side, when http_port is set: null once listening, else why not. */
+  #startHttp(): string | null {
+    const s = this.driver.cluster.server;
+    if (s.httpPort === null) return null;
+    const self = this.driver.self.nodename;
+    const myIp = this.resolved.ips.get(self)!;
+    const host = s.httpBind === "localhost" ? "127.0.0.1" : s.httpBind === "all" ? (myIp.includes(":") ? "::" : "0.0.0.0") : myIp;
+    try {
+      this.#http = startHttp({
+        host,
+        port: s.httpPort,
+        log: (level, msg) => this.#logAt(level, msg),
+        api: {
+          status: () => this.driver.status(),
+          info: () => {
+            const i = this.driver.info();
+            const merged: Record<string, number> = { ...i.rejected };
+            for (const [k, v] of Object.entries(this.#sockets.controlRejected())) merged[`control_${k}`] = v;
+            return { ...i, rejected: merged };
+          },
+          statusJson: (status, info, now) => statusToJson(status, info, now),
+          metrics: (status, info) =>
+            renderMetrics({ status, info, metrics: this.driver.metrics, fingerprint: this.driver.cluster.fingerprint, protocol: PROTOCOL_VERSION, startedAtMs: this.#startedAtWall }),
+          events: (since) => this.driver.recent.since(since),
+        },
+      });
+    } catch (e) {
+      return `Cannot listen on HTTP ${host}:${s.httpPort} (http_port): ${errorMessage(e)}`;
+    }
+    this.log.info(`HTTP on ${host.includes(":") ? `[${host}]` : host}:${this.#http.port}: /metrics, /status.json and the status page`);
+    return null;
   }
 
   #udpErrorsLogged = 0;
