@@ -103,6 +103,10 @@ import f__usr_share_doc_drcm_configuration_md from "../packaging/doc/configurati
 // @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
 import f__usr_share_doc_drcm_demo_md from "../packaging/doc/demo.md" with { type: "file" };
 // @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
+import f__usr_share_doc_drcm_examples_drcm_alerts_yml from "../packaging/examples/drcm-alerts.yml" with { type: "file" };
+// @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
+import f__usr_share_doc_drcm_examples_prometheus_drcm_yml from "../packaging/examples/prometheus-drcm.yml" with { type: "file" };
+// @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
 import f__usr_share_doc_drcm_failover_md from "../packaging/doc/failover.md" with { type: "file" };
 // @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
 import f__usr_share_doc_drcm_heartbeat_migration_md from "../packaging/doc/heartbeat-migration.md" with { type: "file" };
@@ -116,6 +120,8 @@ import f__usr_share_doc_drcm_protocol_md from "../packaging/doc/protocol.md" wit
 import f__usr_share_doc_drcm_resource_agents_md from "../packaging/doc/resource-agents.md" with { type: "file" };
 // @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
 import f__usr_share_doc_drcm_simulate_md from "../packaging/doc/simulate.md" with { type: "file" };
+// @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
+import f__usr_share_doc_drcm_status_schema_json from "../packaging/doc/status.schema.json" with { type: "file" };
 // @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
 import f__usr_share_man_man8_drcm_8 from "../packaging/drcm.8" with { type: "file" };
 
@@ -194,6 +200,9 @@ export const EMBEDDED: readonly EmbeddedEntry[] = [
   { path: "/usr/share/doc/drcm/client.md", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "packaging/doc/client.md", data: f__usr_share_doc_drcm_client_md as string },
   { path: "/usr/share/doc/drcm/configuration.md", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "packaging/doc/configuration.md", data: f__usr_share_doc_drcm_configuration_md as string },
   { path: "/usr/share/doc/drcm/demo.md", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "packaging/doc/demo.md", data: f__usr_share_doc_drcm_demo_md as string },
+  { path: "/usr/share/doc/drcm/examples", type: "dir", mode: 0o755, config: null, pkg: "main" },
+  { path: "/usr/share/doc/drcm/examples/drcm-alerts.yml", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "packaging/examples/drcm-alerts.yml", data: f__usr_share_doc_drcm_examples_drcm_alerts_yml as string },
+  { path: "/usr/share/doc/drcm/examples/prometheus-drcm.yml", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "packaging/examples/prometheus-drcm.yml", data: f__usr_share_doc_drcm_examples_prometheus_drcm_yml as string },
   { path: "/usr/share/doc/drcm/failover.md", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "packaging/doc/failover.md", data: f__usr_share_doc_drcm_failover_md as string },
   { path: "/usr/share/doc/drcm/heartbeat-migration.md", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "packaging/doc/heartbeat-migration.md", data: f__usr_share_doc_drcm_heartbeat_migration_md as string },
   { path: "/usr/share/doc/drcm/operations.md", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "packaging/doc/operations.md", data: f__usr_share_doc_drcm_operations_md as string },
@@ -201,6 +210,7 @@ export const EMBEDDED: readonly EmbeddedEntry[] = [
   { path: "/usr/share/doc/drcm/protocol.md", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "packaging/doc/protocol.md", data: f__usr_share_doc_drcm_protocol_md as string },
   { path: "/usr/share/doc/drcm/resource-agents.md", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "packaging/doc/resource-agents.md", data: f__usr_share_doc_drcm_resource_agents_md as string },
   { path: "/usr/share/doc/drcm/simulate.md", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "packaging/doc/simulate.md", data: f__usr_share_doc_drcm_simulate_md as string },
+  { path: "/usr/share/doc/drcm/status.schema.json", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "packaging/doc/status.schema.json", data: f__usr_share_doc_drcm_status_schema_json as string },
   { path: "/usr/share/man/man8/drcm.8", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "packaging/drcm.8", data: f__usr_share_man_man8_drcm_8 as string },
   { path: "/var/lib/drcm", type: "dir", mode: 0o755, config: null, pkg: "main" },
   { path: "/var/lib/drcm/installed.sha256", type: "record", mode: 0o644, config: "noreplace", pkg: "main" },

@@ -50,7 +50,7 @@ export function scanLayout(repo: string): LayoutEntry[] {
   out.push({ path: "/usr/sbin/drcm_server", type: "symlink", mode: 0o777, config: null, pkg: "main", target: "drcm" });
   out.push(dir("/etc/drcm"), dir("/etc/drcm/.auth", 0o700));
   for (const d of ["resources", "utils", "file_system_sync", "my_cluster_conf", "crontabs"]) out.push(dir(`/etc/drcm/${d}`));
-  out.push(dir("/var/log/drcm"), dir("/var/spool/drcm"), dir("/var/lib/drcm"), dir("/usr/share/doc/drcm"));
+  out.push(dir("/var/log/drcm"), dir("/var/spool/drcm"), dir("/var/lib/drcm"), dir("/usr/share/doc/drcm"), dir("/usr/share/doc/drcm/examples"));
 
   for (const n of filesIn(repo, "resources", (n) => n.endsWith(".sh"))) file(`resources/${n}`, `/etc/drcm/resources/${n}`, 0o755, "noreplace");
   for (const sub of ["utils", "file_system_sync", "my_cluster_conf"]) {
@@ -69,7 +69,9 @@ export function scanLayout(repo: string): LayoutEntry[] {
   file("packaging/drcm.tmpfiles", "/usr/lib/tmpfiles.d/drcm.conf", 0o644, null);
   file("packaging/drcm.8", "/usr/share/man/man8/drcm.8", 0o644, "doc");
   file("packaging/drcm.init", "/etc/rc.d/init.d/drcm", 0o755, null, "sysvinit");
-  for (const n of filesIn(repo, "packaging/doc", (n) => n.endsWith(".md"))) file(`packaging/doc/${n}`, `/usr/share/doc/drcm/${n}`, 0o644, "doc");
+  for (const n of filesIn(repo, "packaging/doc", (n) => n.endsWith(".md") || n.endsWith(".json"))) file(`packaging/doc/${n}`, `/usr/share/doc/drcm/${n}`, 0o644, "doc");
+  // Prometheus scrape job and alerting rules (operations.md).
+  for (const n of filesIn(repo, "packaging/examples", (n) => n.endsWith(".yml"))) file(`packaging/examples/${n}`, `/usr/share/doc/drcm/examples/${n}`, 0o644, "doc");
   for (const n of ["README.md", "LICENSE", "COPYING"]) if (existsSync(join(repo, n))) file(n, `/usr/share/doc/drcm/${n}`, 0o644, "doc");
 
   // noreplace so an RPM upgrade does not throw away what a later `drcm --install` wrote (the RPM's own copy
