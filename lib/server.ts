@@ -8,7 +8,7 @@ import { renderMetrics } from "./node/metrics-text.ts";
 import { statusToJson } from "./client/render-json.ts";
 import { PROTOCOL_VERSION } from "./wire/codec.ts";
 import { timingSafeEqual } from "node:crypto";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import { lookup } from "node:dns/promises";
 import { join } from "node:path";
 import type { CliOptions } from "./cli/args.ts";
@@ -63,36 +63,57 @@ async function resolvePeers(cluster: Cluster): Promise<Resolved> {
   return [...links.values()].some((l) => l.length > 1) ? { ips, links } : { ips };
 }
 
+/**
+ * Exit status of a start refused for the configuration (cm.cfg, the node, the authkey, file trust):
+ * EX_CONFIG of sysexits.h. The systemd unit lists it in RestartPreventExitStatus, so a broken config
+ * fails `systemctl start` visibly instead of restarting every few seconds; the init.d script reports it.
+ */
+export const EXIT_CONFIG = 78;
+
+/** Why the config file cannot be read, in the words of the real cause (not "not found" for a 0700 directory). */
+function configFileProblem(file: string): string | null {
+  try {
+    statSync(file);
+    return null;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return `Config file not found ${file} (run drcm --check-config --config-file=${file} to write a template)`;
+    if (code === "EACCES") return `Cannot read config file ${file}: permission denied (a directory on the path or the file is not readable by ${process.getuid?.() === 0 ? "root" : "this user"}; run as root or as cluster_user)`;
+    return `Cannot read config file ${file}: ${errorMessage(e)}`;
+  }
+}
+
 export async function runServer(o: CliOptions): Promise<number> {
   const say = (msg: string) => process.stderr.write(`drcm: ${msg}\n`);
-  if (!existsSync(o.configFile)) {
-    say(`ERROR - Config file not found ${o.configFile} (run drcm --check-config --config-file=${o.configFile} to write a template)`);
-    return 1;
+  const missing = configFileProblem(o.configFile);
+  if (missing !== null) {
+    say(`ERROR - ${missing}`);
+    return EXIT_CONFIG;
   }
   const checked = await loadAndCheck(o.configFile, { node: o.node });
   const cluster = usableCluster(checked);
   if (cluster === null) {
     for (const l of errorLines(checked)) process.stderr.write(`${l}\n`);
     say("ERROR - CM config file load error: fix the errors above (drcm --check-config lists them all)");
-    return 1;
+    return EXIT_CONFIG;
   }
   const selfOrError = findSelf(cluster, o.node);
   if (typeof selfOrError === "string") {
     say(`ERROR - ${selfOrError}`);
-    return 1;
+    return EXIT_CONFIG;
   }
   const self = selfOrError;
   const auth = readAuthKey(cluster.etcDir);
   if ("error" in auth) {
     say(`ERROR - ${auth.error}`);
-    return 1;
+    return EXIT_CONFIG;
   }
   // --- File trust (lib/config/trust.ts): as root, refuse files and directories others could change. ---
   const trust = fileTrust(cluster);
   for (const l of trust.lines) say(`${trust.refuse ? "ERROR" : "WARNING"} - ${l}`);
   if (trust.refuse) {
     say(`ERROR - Refusing to start as root: ${trust.lines.length} file(s) or directories above could be changed by other users (drcm --check-config lists them)`);
-    return 1;
+    return EXIT_CONFIG;
   }
   // --- end of file trust ---
 

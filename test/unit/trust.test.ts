@@ -201,7 +201,7 @@ describe.skipIf(!AS_ROOT)("drcm --check-config and the server", () => {
     chownSync(key, NOBODY, NOBODY);
     const r = run([`--config-file=${file}`, "--node=cmnode1"]);
     const err = r.stderr.toString();
-    expect(r.exitCode).toBe(1);
+    expect(r.exitCode).toBe(78); // EXIT_CONFIG: systemd does not restart it
     expect(err).toContain(`drcm: ERROR - ${key}: auth key is owned by`);
     expect(err).toContain("drcm: ERROR - Refusing to start as root: 1 file(s)");
     expect(err).not.toMatch(/\n\s+at /);
