@@ -1,5 +1,8 @@
 // The only place that spawns resource commands. A command is one string for /bin/sh -c (1.x used
-// system(), and users' cm.cfg values rely on shell quoting, `~`, `$VAR`, `;` and `|`).
+// system()); callers quote every value they insert (agents.ts), only users' programs are shell text.
+//
+// The command gets a clean, documented environment (scriptEnvironment), not the daemon's: no
+// NOTIFY_SOCKET, no variables of whatever started drcm (a test, a shell with secrets).
 //
 // Each command runs in its own process group so a timeout can end everything it started
 // (SIGTERM to the group, SIGKILL after a grace period). A command that exits normally may leave
@@ -10,6 +13,7 @@ import { dirname } from "node:path";
 import type { Readable } from "node:stream";
 import { syslogStamp } from "../stamp.ts";
 import { errorMessage } from "../error.ts";
+import { currentDaemonUser } from "./passwd.ts";
 
 export interface RunResult {
   /** Exit code of the shell; null when it was ended by a signal. */
@@ -32,11 +36,59 @@ export interface RunOptions {
   timeoutMs: number;
   /** Time between SIGTERM and SIGKILL to the group after a timeout. */
   graceMs?: number;
-  /** Extra environment variables on top of this process's environment. */
+  /** Variables on top of the clean script environment (scriptEnvironment); they win. */
   env?: Record<string, string>;
   /** Append the output, one timestamped line each, plus a result line. */
   logFile?: string;
   cwd?: string;
+}
+
+/** PATH of every command drcm runs (the daemon's own PATH is not passed on). */
+export const SCRIPT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/**
+ * Settings of the shipped agents (packaging/doc/resource-agents.md, "Environment:" of each agent)
+ * and TZ: taken from the daemon's environment when set there (e.g. in /etc/sysconfig/drcm).
+ */
+export const AGENT_SETTINGS: readonly string[] = [
+  "ARPING_COUNT",
+  "ARPING_INTERVAL",
+  "ARPING_WAIT",
+  "NA_COUNT",
+  "NA_INTERVAL",
+  "NA_TOOL",
+  "NA_SEND_UA",
+  "DRCM_SYSTEM_CRONTAB",
+  "DRCM_INITD_DIR",
+  "NFS_MOUNT_OPTIONS",
+  "CIFS_MOUNT_OPTIONS",
+  "TZ",
+];
+
+/** Daemon variable naming more daemon variables (space or comma separated) to pass to every command. */
+export const PASS_ENV = "DRCM_PASS_ENV";
+
+let runHome: string | undefined;
+/** HOME of the user the commands run as (this process's user, from the passwd database). */
+function homeOfRunUser(): string {
+  runHome ??= currentDaemonUser().homedir;
+  return runHome;
+}
+
+/**
+ * The whole environment of a command: PATH=SCRIPT_PATH, LANG=C and LC_ALL=C (agents parse the
+ * output of ip, mount and systemctl; messages are English anyway), HOME of the run user, the
+ * AGENT_SETTINGS and the names listed in DRCM_PASS_ENV that the daemon's environment (`from`)
+ * has, then `extra` (the DRCM_* variables of the run), which wins. Nothing else of the daemon's.
+ */
+export function scriptEnvironment(extra: Record<string, string> = {}, from: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const env: Record<string, string> = { PATH: SCRIPT_PATH, LANG: "C", LC_ALL: "C", HOME: homeOfRunUser() };
+  const named = (from[PASS_ENV] ?? "").split(/[\s,]+/).filter((n) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(n));
+  for (const name of [...AGENT_SETTINGS, ...named]) {
+    const v = from[name];
+    if (v !== undefined && name !== PASS_ENV) env[name] = v;
+  }
+  return { ...env, ...extra };
 }
 
 export const OUTPUT_CAP = 64 * 1024;
@@ -177,7 +229,7 @@ export async function runShell(command: string, opts: RunOptions): Promise<RunRe
     child = spawn("/bin/sh", ["-c", command], {
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, ...opts.env },
+      env: scriptEnvironment(opts.env),
       cwd: opts.cwd,
     });
   } catch (e) {

@@ -75,7 +75,8 @@ export class TestCluster {
 
   start(name: string, extraArgs: string[] = []): Subprocess {
     const p = Bun.spawn([DRCM_BIN, `--config-file=${this.configFile}`, `--node=${name}`, `--log-file=drcm-${name}.log`, ...extraArgs], {
-      env: { ...process.env, FAKE_AGENT_DIR: join(this.dir, "agent"), FAKE_AGENT_NODE: name, NO_COLOR: "1" },
+      // drcm passes scripts a clean environment: DRCM_PASS_ENV names what the fake agent needs of it.
+      env: { ...process.env, FAKE_AGENT_DIR: join(this.dir, "agent"), FAKE_AGENT_NODE: name, DRCM_PASS_ENV: "FAKE_AGENT_DIR FAKE_AGENT_NODE", NO_COLOR: "1" },
       stdout: "ignore",
       stderr: Bun.file(join(this.dir, "log", `stderr-${name}.log`)),
       detached: true,
