@@ -5,7 +5,8 @@
 // NOTIFY_SOCKET, no variables of whatever started drcm (a test, a shell with secrets).
 //
 // Each command runs in its own process group so a timeout can end everything it started
-// (SIGTERM to the group, SIGKILL after a grace period). A command that exits normally may leave
+// (SIGTERM to the group and to every descendant found through /proc ppid links, which includes
+// children that called setsid: RunTree; SIGKILL after a grace period). A command that exits normally may leave
 // daemons behind on purpose (an application's start command), so the group is killed only on timeout.
 import { spawn } from "node:child_process";
 import { appendFileSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
@@ -123,34 +124,109 @@ export function lastLine(output: string): string {
   return last.length > 200 ? `${last.slice(0, 200)}...` : last;
 }
 
-/**
- * Does any live (non-zombie) process of group `pgid` remain? A grandchild orphaned to a PID 1 that
- * does not reap (a container) stays a zombie forever: it must not count, or every timeout would
- * wait out the whole grace and be reported as needing SIGKILL. Without /proc, any member counts.
- */
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-  } catch {
-    return false;
-  }
+/** One line of /proc/<pid>/stat: what the timeout kill needs. */
+interface ProcInfo {
+  readonly state: string;
+  readonly ppid: number;
+  readonly pgrp: number;
+  /** Start time in clock ticks since boot: with the pid, identifies the process (pids are reused). */
+  readonly start: string;
+}
+
+/** Every process in /proc, or null without /proc. */
+function readProcs(): Map<number, ProcInfo> | null {
   let pids: string[];
   try {
     pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
   } catch {
-    return true;
+    return null;
   }
+  const out = new Map<number, ProcInfo>();
   for (const pid of pids) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      // Fields after "(comm)": state ppid pgrp ...
-      const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(pgrp) === pgid && state !== "Z") return true;
+      // Fields after "(comm)": state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt
+      // cmajflt utime stime cutime cstime priority nice num_threads itrealvalue starttime ...
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      out.set(Number(pid), { state: f[0]!, ppid: Number(f[1]), pgrp: Number(f[2]), start: f[19]! });
     } catch {
       // The process ended while we looked.
     }
   }
-  return false;
+  return out;
+}
+
+/**
+ * The processes of one run that a timeout must end: its process group, plus every descendant of
+ * the shell found through ppid links, which includes children that left the group with setsid
+ * or setpgid. A descendant is remembered by pid and start time, so it stays known (and a reused
+ * pid is never signalled) after its parent dies and it is reparented; its own descendants are
+ * found as long as it lives. A process that was reparented to init (or a subreaper) before drcm
+ * first looked, such as a double-forked daemon, has no ppid link to the run and is not found.
+ */
+class RunTree {
+  private readonly known = new Map<number, string>();
+  constructor(private readonly pgid: number) {}
+
+  /** Rescans /proc: adds the new descendants; returns the live members (null without /proc). */
+  scan(): { procs: Map<number, ProcInfo>; alive: number[] } | null {
+    const procs = readProcs();
+    if (procs === null) return null;
+    for (const [pid, start] of this.known) if (procs.get(pid)?.start !== start) this.known.delete(pid);
+    const root = procs.get(this.pgid);
+    if (root !== undefined && !this.known.has(this.pgid)) this.known.set(this.pgid, root.start);
+    // Breadth-first from what is known, until nothing new (bounded by the process count).
+    let added = true;
+    for (let round = 0; added && round < 64; round++) {
+      added = false;
+      for (const [pid, p] of procs) {
+        if (this.known.has(pid) || !this.known.has(p.ppid)) continue;
+        this.known.set(pid, p.start);
+        added = true;
+      }
+    }
+    // A grandchild orphaned to a PID 1 that does not reap (a container) stays a zombie forever:
+    // it must not count, or every timeout would wait out the whole grace and need SIGKILL.
+    const alive: number[] = [];
+    for (const [pid, p] of procs) {
+      if (p.state === "Z") continue;
+      if (p.pgrp === this.pgid || this.known.has(pid)) alive.push(pid);
+    }
+    return { procs, alive };
+  }
+
+  /** Signals the group, every known live descendant, and the group of each one that leads its own. */
+  kill(sig: NodeJS.Signals): boolean {
+    killGroup(this.pgid, sig);
+    const s = this.scan();
+    if (s === null) return groupAlive(this.pgid);
+    for (const pid of s.alive) {
+      const p = s.procs.get(pid)!;
+      if (p.pgrp === pid && pid !== this.pgid) killGroup(pid, sig);
+      try {
+        process.kill(pid, sig);
+      } catch {
+        // Gone already.
+      }
+    }
+    return s.alive.length > 0;
+  }
+
+  /** Does any live (non-zombie) member remain? Rescans, so late children are found. */
+  alive(): boolean {
+    const s = this.scan();
+    return s === null ? groupAlive(this.pgid) : s.alive.length > 0;
+  }
+}
+
+/** Without /proc: does any process of group `pgid` remain? */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function killGroup(pgid: number, sig: NodeJS.Signals): void {
@@ -264,11 +340,18 @@ export async function runShell(command: string, opts: RunOptions): Promise<RunRe
   const pgid = child.pid;
 
   if (first === "timeout" && pgid !== undefined) {
-    killGroup(pgid, "SIGTERM");
+    // Find the whole tree while the shell still lives (its children's ppid still points to it),
+    // then signal it; rescans during the grace period catch children started meanwhile.
+    const tree = new RunTree(pgid);
+    tree.scan();
+    tree.kill("SIGTERM");
     const deadline = performance.now() + graceMs;
-    while (groupAlive(pgid) && performance.now() < deadline) await sleep(POLL_MS);
-    const stubborn = groupAlive(pgid);
-    if (stubborn) killGroup(pgid, "SIGKILL");
+    while (tree.alive() && performance.now() < deadline) await sleep(POLL_MS);
+    const stubborn = tree.alive();
+    if (stubborn) {
+      // A few rounds: a member may fork between a scan and its SIGKILL.
+      for (let round = 0; round < 3 && tree.kill("SIGKILL"); round++) await sleep(POLL_MS);
+    }
     const end = await exited;
     await Promise.race([Promise.all(closed), sleep(DRAIN_MS)]);
     return finish({ exitCode: end.code, signal: end.signal, timedOut: true, killedWith: stubborn ? "SIGKILL" : "SIGTERM", graceMs });
