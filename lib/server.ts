@@ -134,7 +134,10 @@ export async function runServer(o: CliOptions): Promise<number> {
   const log = createLogger({
     dir: s.logDir,
     file: o.logFile ?? s.logfileName,
-    tag: "drcm",
+    // service_name, as 1.x: the program tag of every line (default drcm_server).
+    tag: s.serviceName,
+    logLevel: o.logLevel ?? s.logLevel,
+    verboseLevel: o.verboseLevel ?? s.verboseLevel,
     enabled: o.logDisable ? false : s.enableLogging,
     maxSize: s.maxLogSize,
     keep: s.numLogsToKeep,

@@ -4,7 +4,7 @@ import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { crossCheck } from "./crossref.ts";
 import { fingerprint } from "./fingerprint.ts";
-import { error, keyValues, lexConfig, type Section } from "./lexer.ts";
+import { error, keyValues, lexConfig, warn, type Section } from "./lexer.ts";
 import { RESOURCE_KINDS, type Cluster, type Finding, type NodeConfig, type Resource } from "./model.ts";
 import { parseNode } from "./node-section.ts";
 import { parseResourceSection, SECTION_KIND } from "./resources.ts";
@@ -53,6 +53,15 @@ export function parseClusterText(text: string, file: string): { cluster: Cluster
     etcDir,
   );
   findings.push(...crossCheck(nodes, resources, file));
+  // Two nodes and nothing to break a tie: a cut heartbeat link looks like a dead peer to both sides.
+  if (nodes.length === 2 && server.pingTargets.length === 0 && server.fenceScript === null && server.quorum === "none")
+    findings.push(
+      warn(
+        file,
+        nodes[1]!.line,
+        "Two nodes with neither ping_targets nor fence_script: if the heartbeat link between them is cut, both take over the floating IPs and crontabs. Set ping_targets (e.g. the gateway) or fence_script in [CM_SERVER], or add a second heartbeat link (keep_alive_ip = a, b)",
+      ),
+    );
 
   const names = new Set(nodes.map((n) => n.nodename));
   const impossible = nodes.length === 0 || nodes.length !== parsedNodes.length || names.size !== nodes.length;

@@ -17,6 +17,13 @@ function serverLines(etc: string): string[] {
   const out: string[] = [];
   for (const k of SERVER_KEYS) {
     if (k.ignored || k.key === "logfile") continue;
+    if (k.key === "ping_targets")
+      out.push(
+        "# TWO-NODE CLUSTERS: set ping_targets (or fence_script). Without a tie-breaker a cut heartbeat link",
+        "# looks like a dead peer to both nodes, and both take over the floating IPs and crontabs.",
+        "# With ping_targets the node that reaches none of them (the cut-off one) takes over nothing.",
+        "# --check-config warns while a two-node config has neither.",
+      );
     out.push(`# ${k.doc}${k.def !== "" ? ` (default ${k.def})` : ""}`);
     out.push(k.def !== "" ? `${k.key} = ${k.def}` : `# ${k.key} = ${(EXAMPLES[k.key] ?? "").replace("<etc>", etc)}`);
   }

@@ -40,6 +40,10 @@ export interface LoggerOptions {
   clear: boolean;
   /** Echo every line to stdout (1.x verbose). */
   verbose: boolean;
+  /** With verbose: 1 echoes ERROR, WARNING and INFO lines; 2 or more echoes DEBUG lines too. Default 1. */
+  verboseLevel?: number;
+  /** 0: only ERROR and WARNING lines are written; 1 or more (the default): INFO lines too. DEBUG follows debugLevel. */
+  logLevel?: number;
   debugLevel: number;
   /** auto: journald priority prefixes when JOURNAL_STREAM is set (running under systemd), else none. */
   stderr: StderrMode;
@@ -192,12 +196,15 @@ export function createLogger(opts: LoggerOptions): Logger {
     }
   };
 
+  const logLevel = Math.max(0, Math.floor(opts.logLevel ?? 1));
+  const verboseLevel = Math.max(1, Math.floor(opts.verboseLevel ?? 1));
   const emit = (lvl: Level, msg: string): void => {
+    if (lvl === "INFO" && logLevel === 0) return;
     try {
       const m = msg.length > MAX_MESSAGE ? `${msg.slice(0, MAX_MESSAGE)} ...(${msg.length - MAX_MESSAGE} characters cut)` : msg;
       const line = formatLines(formatStamp(now()), opts.tag, lvl, m);
       toFile(line);
-      if (opts.verbose) toStdout(line);
+      if (opts.verbose && (lvl !== "DEBUG" || verboseLevel >= 2)) toStdout(line);
       if (stderrMode === "plain") toStderr(line);
       else if (stderrMode === "journald") {
         const p = JOURNAL_PRIORITY[lvl];

@@ -202,6 +202,12 @@ export class NodeDriver {
     if (this.#portMove?.heard(d.env.from, localPort)) this.#endPortMove("every peer sends to the new port");
     const linkEvent = this.#linkMonitor.heard(d.env.from, g.link, now);
     if (linkEvent) this.#event(linkEvent);
+    const level = this.ports.log.debugLevel ?? 0;
+    if (level >= 5) this.ports.log.debug(5, `Received ${d.env.body.kind} #${d.env.seq} of ${d.env.from} (incarnation ${d.env.inc}) on link ${g.link + 1}, ${bytes.length} bytes`);
+    else if (level >= 4 && d.env.body.kind === "heartbeat") {
+      const b = d.env.body;
+      this.ports.log.debug(4, `State of ${d.env.from} (version ${b.sv ?? "?"}): alive ${b.alive.join(",") || "-"}, holds ${b.holds.map((h) => `${h.slot}(claim ${h.claim})`).join(", ") || "nothing"}${b.standby ? ", standby" : ""}${b.leaving ? ", leaving" : ""}${b.quorum ? "" : ", no quorum"}`);
+    }
     this.#apply(this.core.onMessage({ from: d.env.from, incarnation: d.env.inc, body: d.env.body }, now));
   }
 
@@ -451,10 +457,18 @@ export class NodeDriver {
       }
     }
     if (step.rejected) this.ports.log.warn(`Operator command refused: ${step.rejected}`);
+    if ((step.actions.some((a) => a.type === "start" || a.type === "stop") || step.events.length > 0) && (this.ports.log.debugLevel ?? 0) >= 2) this.#tracePlacement();
     for (const e of step.events) this.#event(e);
     for (const a of step.actions) this.#perform(a);
     if (step.reloadRequested) this.reload("operator", () => {});
     if (this.#stopping && this.core.stopped) this.#exit(0);
+  }
+
+  /** debug_level 2: where every slot is, where placement wants it and why, after a decision. */
+  #tracePlacement(): void {
+    const st = this.core.status(this.ports.clock.now());
+    for (const s of st.slots)
+      this.ports.log.debug(2, `Placement ${s.slot}: held by ${s.holders.map((h) => `${h.node}(claim ${h.claim})`).join(", ") || "nobody"}, wanted on ${s.desired ?? "no node"}${s.reason ? `: ${s.reason}` : ""}`);
   }
 
   #linkCount(): number {

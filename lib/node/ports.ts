@@ -105,6 +105,8 @@ export interface DriverLog {
   info(msg: string): void;
   debug(level: number, msg: string): void;
   setDebugLevel(n: number): void;
+  /** The current debug level (0: off), so costly traces are only built when they are written. */
+  readonly debugLevel?: number;
 }
 
 export interface PingProbe {

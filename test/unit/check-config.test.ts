@@ -31,7 +31,8 @@ function asThisUser(cfg: string): string {
   return cfg.replace(/^\[CM_SERVER\]$/m, `[CM_SERVER]\ncluster_user = ${me}`);
 }
 
-function makeEtc(cfg: string = SAMPLE.replace("dead_node_count = 1", "dead_node_count = 4")): { dir: string; file: string } {
+/** The 1.41 sample made clean: a valid dead_node_count, and a tie-breaker for its two nodes in place of a default setting (line numbers stay). */
+function makeEtc(cfg: string = SAMPLE.replace("dead_node_count = 1", "dead_node_count = 4").replace("bind_to_keep_alive_ip = 1", "ping_targets = 127.0.0.1")): { dir: string; file: string } {
   const dir = join(ROOT, `etc${n++}`);
   for (const d of ["resources", "crontabs", "app", "n1/cron.d", "n1/run", "n1/log", "n1/spool", ".auth"]) mkdirSync(join(dir, d), { recursive: true });
   for (const s of ["resources/crontab.sh", "resources/ipv4addr.sh", "app/sleeper.sh"]) writeFileSync(join(dir, s), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
@@ -180,7 +181,7 @@ describe("drcm --check-config", () => {
     const problems = again.out.split("\n").filter((l) => / (ERROR|WARNING) - /.test(l));
     // Only the machine is missing things (scripts, templates, dirs, key); the template itself is clean.
     expect(problems.length).toBeGreaterThan(0);
-    expect(problems.every((l) => /Missing or cannot read|Missing DIR|Cannot read auth key|not running as root/.test(l))).toBe(true);
+    expect(problems.every((l) => /Missing or cannot read|Missing DIR|Cannot read auth key|not running as root|Two nodes with neither ping_targets/.test(l))).toBe(true);
     expect(again.code).toBe(1); // scripts and key do not exist yet
   });
 
@@ -218,6 +219,7 @@ describe("drcm --check-config", () => {
     expect(doc.exitCode).toBe(2);
     expect(doc.findings.filter((f: Finding) => f.severity === "WARNING")).toEqual([
       { severity: "WARNING", file: etc.file, line: 6, message: expect.stringContaining("dead_node_count") },
+      { severity: "WARNING", file: etc.file, line: 45, message: expect.stringContaining("Two nodes with neither ping_targets nor fence_script") },
     ]);
     expect(doc.summary.nodes.map((x: { nodename: string }) => x.nodename)).toEqual(["cmnode1", "cmnode2"]);
     expect(doc.summary.timings.deadTimeMs).toBe(200);

@@ -23,10 +23,11 @@ interface Fake {
   logs: string[];
   /** What the next reload reads, and whether opening sockets fails. */
   next: { cluster: Cluster; openFails: string | null };
+  debugLevel: number;
 }
 
 function fake(cluster: Cluster = makeCluster({ nodes: 3 })): Fake {
-  const f = { now: { t: 1000 }, sent: [], opened: [], every: [], after: [], saved: [], logs: [], next: { cluster, openFails: null } } as unknown as Fake;
+  const f = { now: { t: 1000 }, sent: [], opened: [], every: [], after: [], saved: [], logs: [], next: { cluster, openFails: null }, debugLevel: 0 } as unknown as Fake;
   const ipsOf = (c: Cluster) => new Map(c.nodes.map((n) => [n.nodename, n.keepAliveIp]));
   const ports: Ports = {
     clock: { now: () => f.now.t, wall: () => 0 },
@@ -64,8 +65,11 @@ function fake(cluster: Cluster = makeCluster({ nodes: 3 })): Fake {
       error: (m) => void f.logs.push(`ERROR ${m}`),
       warn: (m) => void f.logs.push(`WARN ${m}`),
       info: (m) => void f.logs.push(`INFO ${m}`),
-      debug() {},
+      debug: (lvl, m) => void (lvl <= f.debugLevel && f.logs.push(`DEBUG${lvl} ${m}`)),
       setDebugLevel() {},
+      get debugLevel() {
+        return f.debugLevel;
+      },
     },
     ping: { check: (_t, _ip, done) => done(true) },
   };
@@ -155,6 +159,21 @@ describe("NodeDriver", () => {
     const seqs = resent.map((d) => (d.ok ? d.env.seq : 0));
     expect(seqs[1]!).toBeGreaterThan(seqs[0]!);
     expect(f.sent.slice(before).every((s) => s.ip === "127.0.0.2")).toBe(true);
+  });
+
+  test("NodeDriver at debug level 2 traces placement after a decision: holder, wanted node and cause of every slot", () => {
+    const f = fake();
+    f.debugLevel = 2;
+    // Alone after the initial wait: the node decides to start its own resources.
+    for (let i = 0; i < 30; i++) {
+      f.now.t += 50;
+      f.driver.tick();
+    }
+    const trace = f.logs.filter((l) => l.startsWith("DEBUG2 Placement "));
+    expect(trace.length).toBeGreaterThan(0);
+    expect(trace.some((l) => /^DEBUG2 Placement \S+@cmnode1: held by .*, wanted on cmnode1/.test(l))).toBe(true);
+    // Nothing of level 4 or 5 at level 2.
+    expect(f.logs.some((l) => /^DEBUG[45]/.test(l))).toBe(false);
   });
 
   test("NodeDriver counts forged packets by reason and logs each kind once per address", () => {

@@ -59,6 +59,31 @@ describe("log", () => {
     expect(text).toBe("Nov 05 08:04:03 drcm: DEBUG - three\n");
   });
 
+  test("log_level 0 keeps only ERROR and WARNING lines; 1 adds INFO", () => {
+    const dir = fresh();
+    const quiet = createLogger(opts(dir, { logLevel: 0, tag: "drcm_server" }));
+    quiet.info("routine");
+    quiet.warn("w");
+    quiet.error("e");
+    expect(readFileSync(join(dir, "drcm.log"), "utf8")).toBe("Nov 05 08:04:03 drcm_server: WARNING - w\nNov 05 08:04:03 drcm_server: ERROR - e\n");
+    const dir2 = fresh();
+    createLogger(opts(dir2, { logLevel: 1 })).info("routine");
+    expect(readFileSync(join(dir2, "drcm.log"), "utf8")).toContain("INFO - routine");
+  });
+
+  test("verbose echoes to stdout; verbose_level 2 echoes DEBUG lines too", () => {
+    for (const [verboseLevel, want] of [
+      [1, ["INFO - i"]],
+      [2, ["INFO - i", "DEBUG - d"]],
+    ] as const) {
+      const out: string[] = [];
+      const log = createLogger(opts(fresh(), { verbose: true, verboseLevel, debugLevel: 2, writeStdout: (l) => void out.push(l) }));
+      log.info("i");
+      log.debug(1, "d");
+      expect(out.map((l) => l.trim().replace(/^.* drcm: /, ""))).toEqual([...want]);
+    }
+  });
+
   test("createLogger() appends to an existing file and truncates it with clear", () => {
     const dir = fresh();
     writeFileSync(join(dir, "drcm.log"), "old\n");
