@@ -265,7 +265,9 @@ class Daemon {
       setCluster: (c, s) => runner.setCluster(c, s),
     };
     const alerts: Alerts = {
-      emit: (e, wall) => this.#alerts.emit(e, wall),
+      emit: (e, wall, alert) => {
+        if (alert) this.#alerts.emit(e, wall);
+      },
       setCluster: (c, s) => {
         void this.#alerts.drain(1000);
         this.#alerts = this.#makeAlerts(c, s);

@@ -44,6 +44,7 @@ export const SERVER_KEYS: readonly KeyDoc[] = [
   { key: "service_timeout", def: "60s", doc: "Time limit of one service script run", added: true, reload: "live" },
   { key: "application_timeout", def: "120s", doc: "Time limit of one application start/stop/ensure run", added: true, reload: "live" },
   { key: "filesystem_timeout", def: "60s", doc: "Time limit of one file system script run", added: true, reload: "live" },
+  { key: "alert_on", def: "one", doc: "one: an event every node sees (a death, a node back, standby, maintenance, a move) alerts once, from the lowest live node (for a death: the lowest survivor); what a node does or suffers itself (takeover, failback, failed resource, quorum, links) alerts from that node. all: every node alerts everything it sees (a 3-node cluster mails a death twice)", added: true, reload: "live" },
   { key: "alert_timeout", def: "10s", doc: "Time limit of one alert_script run", added: true, reload: "live" },
   { key: "fence_timeout", def: "60s", doc: "Time limit of one fence_script run (takeover waits for it)", added: true, reload: "live" },
   { key: "run_dir", def: "/var/run/drcm", doc: "Run directory (created at start)", reload: "restart", field: "runDir" },

@@ -109,6 +109,8 @@ export interface ServerConfig {
   readonly httpPort: number | null;
   /** Where the HTTP side listens: this node's first keep_alive_ip, 127.0.0.1, or every address. */
   readonly httpBind: "keep_alive_ip" | "localhost" | "all";
+  /** one: each cluster event alerts once (the node that acts, or the lowest live node); all: every node that sees it. */
+  readonly alertOn: "one" | "all";
   readonly bindToKeepAliveIp: boolean;
   readonly runDir: string;
   readonly logDir: string;

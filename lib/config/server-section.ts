@@ -71,6 +71,7 @@ export function parseServer(entries: readonly KeyValue[], nodeCount: number, fil
     tcpport: b.typed("tcpport", schemas.port, 53897),
     httpPort: b.has("http_port") && b.str("http_port", "").trim() !== "" ? b.typed<number | null>("http_port", schemas.port, null) : null,
     httpBind: b.typed("http_bind", schemas.httpBind, "keep_alive_ip"),
+    alertOn: b.typed("alert_on", schemas.alertOn, "one"),
     bindToKeepAliveIp: b.bool("bind_to_keep_alive_ip", true),
     runDir: b.str("run_dir", "/var/run/drcm"),
     logDir: b.str("log_dir", "/var/log/drcm"),

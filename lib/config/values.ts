@@ -50,6 +50,7 @@ export const schemas = {
   duration: durationSchema(false),
   durationOrZero: durationSchema(true),
   quorum: z.enum(["majority", "none"], { error: 'expected "majority" or "none"' }),
+  alertOn: z.enum(["one", "all"], { error: 'expected "one" or "all"' }),
   httpBind: z.enum(["keep_alive_ip", "localhost", "all"], { error: 'expected "keep_alive_ip", "localhost" or "all"' }),
   ipv4: z.string().refine((s) => isIPv4(s), "expected an IPv4 address like 192.168.1.10"),
   nonEmpty: z.string().min(1, "expected a value"),

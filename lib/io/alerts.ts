@@ -156,7 +156,8 @@ class ScriptQueue {
     const { script, opts } = this;
     const env = alertEnv(p.ev, p.wallMs, opts.self, opts.clusterFile, droppedBefore);
     try {
-      const r = await this.run(script, { timeoutMs: opts.timeoutMs, env });
+      // The path is one literal word: a space or a metacharacter in alert_script is not shell syntax.
+      const r = await this.run(`'${script.replaceAll("'", `'\\''`)}'`, { timeoutMs: opts.timeoutMs, env });
       const ms = Math.round(r.durationMs);
       const what = `Alert script ${script} for ${p.ev.type}`;
       if (r.timedOut) opts.log("warn", `${what} timed out after ${opts.timeoutMs} ms and was killed`);

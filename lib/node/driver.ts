@@ -79,6 +79,20 @@ function peersOf(ips: ReadonlyMap<string, string>, self: string, links?: Readonl
 /** How long a node heard with another protocol version stays named in status. */
 const OTHER_VERSION_SHOWN_MS = 60_000;
 const WANT: MessageBody = { kind: "want" };
+/** Events every node reports alike (about another node or the whole cluster): with alert_on = one, one node alerts them. */
+const SHARED_EVENTS: ReadonlySet<ClusterEvent["type"]> = new Set([
+  "node_dead",
+  "node_alive",
+  "node_leaving",
+  "node_inactive",
+  "node_standby",
+  "node_unstandby",
+  "config_mismatch",
+  "pin_set",
+  "pin_cleared",
+  "maintenance_on",
+  "maintenance_off",
+]);
 
 export class NodeDriver {
   readonly core: Core;
@@ -502,7 +516,25 @@ export class NodeDriver {
     const wall = this.ports.clock.wall();
     this.recent.add(e, wall);
     this.metrics.event(e);
-    this.ports.alerts.emit(e, wall);
+    this.ports.alerts.emit(e, wall, this.#alertsHere(e));
+  }
+
+  /**
+   * alert_on = one: an event every node reports about another node or the whole cluster alerts from one
+   * node only, the lowest live one in config order (for a death: the lowest survivor; the dead node cannot).
+   * Everything a node does or suffers itself alerts from that node. alert_on = all: every node alerts.
+   */
+  #alertsHere(e: ClusterEvent): boolean {
+    if (this.#cluster.server.alertOn === "all") return true;
+    if (!SHARED_EVENTS.has(e.type)) return true;
+    const st = this.core.status(this.ports.clock.now());
+    // A node still starting reports every peer it finds as alive: that is its news, not the cluster's.
+    if (st.nodes.find((n) => n.self)?.state === "starting") return false;
+    const up = st.nodes.filter((n) => n.self || n.state === "alive" || n.state === "standby" || n.state === "leaving").map((n) => n.nodename);
+    // The node an event is about does not count: the dead, the leaving and the returning one are not the reporter.
+    const about = e.type === "node_dead" || e.type === "node_leaving" || e.type === "node_alive" ? e.node : undefined;
+    const first = this.#cluster.nodes.map((n) => n.nodename).find((n) => up.includes(n) && n !== about);
+    return first === undefined || first === this.#self.nodename;
   }
 
   #perform(a: Action): void {

@@ -67,7 +67,11 @@ export interface Agents {
 }
 
 export interface Alerts {
-  emit(e: ClusterEvent, wallMs: number): void;
+  /**
+   * Every event this node reports. `alert`: whether alert_script runs for it here (alert_on = one leaves
+   * an event every node sees to one of them); the event itself is logged and shown either way.
+   */
+  emit(e: ClusterEvent, wallMs: number, alert: boolean): void;
   /** A reload may change alert_script: deliver what is queued, then use the new list. */
   setCluster(cluster: Cluster, self: NodeConfig): void;
   drain(ms: number, done: () => void): void;

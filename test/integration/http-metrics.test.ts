@@ -44,6 +44,11 @@ describe.skipIf(!haveBinary)("HTTP side of a running drcm", () => {
     const placed = await waitFor(() => c.has("n1", "10.99.5.100"), 10000);
     if (placed < 0) console.log(c.log("n1"), c.log("n2"));
     expect(placed).toBeGreaterThanOrEqual(0);
+    // Give n2 a second of n1's heartbeats for the interval histogram.
+    await waitFor(async () => {
+      const m = samples(await (await fetch(url("n2", "/metrics"))).text());
+      return (m.get('drcm_heartbeat_receive_interval_seconds_count{node="n1"}') ?? 0) > 20;
+    }, 5000);
     const r = await fetch(url("n2", "/metrics"));
     expect(r.status).toBe(200);
     expect(r.headers.get("content-type")).toContain("text/plain; version=0.0.4");

@@ -198,4 +198,34 @@ describe("events", () => {
         account(w);
       }
   });
+
+  const alertName = "alert_on = one: a death and a return alert from one node; takeovers from the node that acts; alert_on = all: from every node";
+  test(alertName, () => {
+    for (const alertOn of ["one", "all"] as const) {
+      const w = world({ file: FILE, test: alertName, nodes: 3, seed: 7, server: { alertOn } });
+      w.startAll();
+      w.run(1500);
+      // Start-up: a node finding its peers alive is not news for anyone's mailbox (alert_on = one).
+      const startup = w.events.filter((x) => x.alert && x.e.type === "node_alive");
+      if (alertOn === "one") expect(startup).toEqual([]);
+      const t0 = w.now;
+      w.powerOff("cmnode1");
+      until(w, () => eventsSince(w, t0, "takeover").length > 0, w.checker.bounds.holderMs, "a takeover");
+      w.run(w.now + 300);
+      const dead = eventsSince(w, t0, "node_dead");
+      expect(dead.map((x) => x.node).sort()).toEqual(["cmnode2", "cmnode3"]);
+      const alerted = (xs: typeof dead) => xs.filter((x) => x.alert).map((x) => x.node).sort();
+      expect(alerted(dead)).toEqual(alertOn === "one" ? ["cmnode2"] : ["cmnode2", "cmnode3"]);
+      // What a node does itself always alerts from it.
+      const took = eventsSince(w, t0, "takeover");
+      expect(took.every((x) => x.alert)).toBe(true);
+      const t1 = w.now;
+      w.start("cmnode1");
+      until(w, () => eventsSince(w, t1, "node_alive").filter((x) => x.e.node === "cmnode1").length >= 2, 3000, "cmnode1 seen back by both");
+      const back = eventsSince(w, t1, "node_alive").filter((x) => x.e.node === "cmnode1");
+      // The lowest live node other than the returning one reports its return.
+      expect(alerted(back)).toEqual(alertOn === "one" ? ["cmnode2"] : ["cmnode2", "cmnode3"]);
+      account(w);
+    }
+  });
 });

@@ -23,6 +23,7 @@ export function serverConfig(nodes: number, over: Partial<ServerConfig> = {}): S
     tcpport: 53898,
     httpPort: null,
     httpBind: "keep_alive_ip",
+    alertOn: "one",
     bindToKeepAliveIp: false,
     runDir: "/run/drcm",
     logDir: "/var/log/drcm",

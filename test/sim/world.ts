@@ -122,7 +122,8 @@ export class World {
   messages = 0;
   readonly #linkLast = new Map<string, number>();
   steps = 0;
-  readonly events: Array<{ at: number; node: string; e: ClusterEvent }> = [];
+  /** Every event each node reported; `alert`: whether that node would run alert_script for it (alert_on). */
+  readonly events: Array<{ at: number; node: string; e: ClusterEvent; alert: boolean }> = [];
   /** Every start and stop the cores asked for (the agents' journal). */
   readonly journal: Array<{ at: number; node: string; type: string; slot: string; reason: string }> = [];
   /** Resources an operator moved (chaos moves them back to their owner before the quiet period). */
@@ -302,9 +303,9 @@ export class World {
         setCluster() {},
       },
       alerts: {
-        emit(e) {
+        emit(e, _wall, alert) {
           world.log(`${h.name} ${e.type}: ${e.message}`);
-          world.events.push({ at: world.now, node: h.name, e });
+          world.events.push({ at: world.now, node: h.name, e, alert });
           world.checker.onEvent(h, e);
         },
         setCluster() {},

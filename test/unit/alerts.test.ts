@@ -1,5 +1,5 @@
 import { afterAll, expect, test } from "bun:test";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ClusterEvent } from "../../lib/core/types.ts";
@@ -136,15 +136,30 @@ function heldRunner() {
   return { run, calls, releaseAll };
 }
 
+test("AlertDispatcher runs an alert_script path with a space or a metacharacter as one literal word", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "drcm-alert-q-"));
+  try {
+    const script = join(dir, "my alerts;touch pwned.sh");
+    writeFileSync(script, `#!/bin/sh\necho "$DRCM_EVENT" > "${dir}/got"\n`, { mode: 0o755 });
+    const d = new AlertDispatcher({ scripts: [script], timeoutMs: 5000, self: "n1", clusterFile: "/x/cm.cfg", log: () => {} });
+    d.emit({ type: "node_dead", node: "n2", message: "Node n2 is dead" }, 0);
+    await d.drain(5000);
+    expect(readFileSync(join(dir, "got"), "utf8")).toBe("node_dead\n");
+    expect(existsSync(join(process.cwd(), "pwned.sh"))).toBe(false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("AlertDispatcher.emit() returns at once and keeps one script from delaying another", async () => {
   const { run, calls, releaseAll } = heldRunner();
   const { d } = dispatcher(["/slow.sh", "/fast.sh"], 1000, { run });
   d.emit(failover[1]!, 0);
   d.emit(failover[2]!, 0);
   // One run in flight per script, the second event waits behind it.
-  expect(calls.map((c) => `${c.script} ${c.env.DRCM_EVENT}`)).toEqual(["/slow.sh node_dead", "/fast.sh node_dead"]);
+  expect(calls.map((c) => `${c.script} ${c.env.DRCM_EVENT}`)).toEqual(["'/slow.sh' node_dead", "'/fast.sh' node_dead"]);
   await releaseAll(5);
-  expect(calls.map((c) => `${c.script} ${c.env.DRCM_EVENT}`).slice(2)).toEqual(["/slow.sh takeover", "/fast.sh takeover"]);
+  expect(calls.map((c) => `${c.script} ${c.env.DRCM_EVENT}`).slice(2)).toEqual(["'/slow.sh' takeover", "'/fast.sh' takeover"]);
 });
 
 test("AlertDispatcher.emit() drops the oldest beyond the queue bound, counts them and says so", async () => {
