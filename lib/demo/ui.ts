@@ -3,6 +3,7 @@
 // redrawn every 500 ms, so the takeover can be watched as it happens.
 
 import { errorMessage } from "../error.ts";
+import { expandTabs, frameBytes, frameRows } from "./screen.ts";
 
 export interface Ui {
   /** A step of the story (kept in the transcript). */
@@ -31,7 +32,14 @@ export function transcriptUi(out: (s: string) => void, t0: number): Ui {
   };
 }
 
-/** Redraws the whole screen: steps so far, a status line, and the latest cm_stat from `poll`. */
+/** The terminal's size now (it may change while the demo runs); 80x24 when it does not say. */
+const screenSize = (): { cols: number; rows: number } => ({ cols: process.stdout.columns || 80, rows: process.stdout.rows || 24 });
+
+/**
+ * Redraws the whole screen: steps so far, a status line, and the latest cm_stat from `poll`, every
+ * `everyMs` and when the terminal is resized. Each row is plain text fitted to the width
+ * (screen.ts), so a redraw leaves nothing of the previous frame behind.
+ */
 export function liveUi(out: (s: string) => void, t0: number, poll: () => Promise<string>, everyMs = 500): Ui {
   const lines: string[] = [];
   let statusLine = "";
@@ -40,19 +48,15 @@ export function liveUi(out: (s: string) => void, t0: number, poll: () => Promise
   let lastSnapshot = "";
   let running = true;
   const draw = (): void => {
-    const rows = process.stdout.rows ?? 40;
-    const steps = lines.slice(-Math.max(6, Math.floor(rows / 3)));
+    if (!running) return;
+    const { cols, rows } = screenSize();
     const waited = ((performance.now() - statusAt) / 1000).toFixed(1);
-    let stat = latest.split("\n");
-    const room = rows - 1 - steps.length - 4;
-    // A short terminal: keep the 1.x part of cm_stat (members, resources, health), drop the details.
-    if (stat.length > room) {
-      const cut = stat.findIndex((l) => l.includes("N o d e   D e t a i l"));
-      if (cut > 0) stat = stat.slice(0, cut);
-    }
-    const text = `${steps.join("\n")}\n\n\x1b[1m${statusLine}\x1b[0m  (${waited} s)\n\n${stat.join("\n")}`;
-    // Home, overwrite each line and clear its rest, clear below: no flicker from clearing the screen.
-    out(`\x1b[H${text.split("\n").slice(0, rows - 1).map((l) => `${l}\x1b[K`).join("\n")}\n\x1b[J`);
+    out(frameBytes(frameRows({ steps: lines, status: `${statusLine}  (${waited} s)`, stat: latest, cols, rows }), rows));
+  };
+  const onResize = (): void => {
+    // After a resize the terminal may have reflowed the old picture: start from a clear screen.
+    out("\x1b[H\x1b[2J");
+    draw();
   };
   const loop = async (): Promise<void> => {
     for (let i = 0; running && i < 100_000; i++) {
@@ -67,19 +71,22 @@ export function liveUi(out: (s: string) => void, t0: number, poll: () => Promise
       await Bun.sleep(Math.max(50, everyMs - (performance.now() - started)));
     }
   };
-  out("\x1b[H\x1b[2J");
+  // Clear the screen and hide the cursor while the picture is redrawn.
+  out("\x1b[H\x1b[2J\x1b[?25l");
+  process.stdout.on("resize", onResize);
   void loop();
+  const plain = (text: string): string => text.split("\n").map(expandTabs).join("\n");
   return {
     live: true,
     step: (t) => {
       lines.push(`${since(t0)} ${t}`);
       if (running) draw();
-      else out(`${lines.at(-1)}\n`);
+      else out(`${plain(lines.at(-1)!)}\n`);
     },
     note: (t) => {
       lines.push(`           ${t}`);
       if (running) draw();
-      else out(`${lines.at(-1)}\n`);
+      else out(`${plain(lines.at(-1)!)}\n`);
     },
     snapshot: (title, text) => {
       lastSnapshot = `----- ${title} -----\n${text}\n-----`;
@@ -92,8 +99,10 @@ export function liveUi(out: (s: string) => void, t0: number, poll: () => Promise
     stop: () => {
       if (!running) return;
       running = false;
-      // Leave the whole story in the scrollback, with the last cm_stat snapshot.
-      out(`\x1b[H\x1b[2J${lastSnapshot !== "" ? `${lastSnapshot}\n\n` : ""}${lines.join("\n")}\n`);
+      process.stdout.off("resize", onResize);
+      // Leave the whole story in the scrollback, with the last cm_stat snapshot, as plain text
+      // (tabs expanded: the terminal wraps long lines itself, nothing is redrawn over them).
+      out(`\x1b[H\x1b[2J\x1b[?25h${plain(`${lastSnapshot !== "" ? `${lastSnapshot}\n\n` : ""}${lines.join("\n")}`)}\n`);
     },
   };
 }
