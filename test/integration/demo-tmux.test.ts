@@ -20,8 +20,8 @@ const sq = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
 class Terminal {
   readonly socket = `drcm-demo-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   constructor(
-    readonly cols: number,
-    readonly rows: number,
+    public cols: number,
+    public rows: number,
   ) {}
 
   tmux(...args: string[]): string {
@@ -81,7 +81,8 @@ function checkFrame(lines: readonly string[], cols: number, rows: number): Map<s
   return states;
 }
 
-async function liveDemo(cols: number, rows: number): Promise<void> {
+/** Runs the demo at cols x rows; with `resizeTo`, the window is resized once the live view shows. */
+async function liveDemo(cols: number, rows: number, resizeTo?: { cols: number; rows: number }): Promise<void> {
   const term = new Terminal(cols, rows);
   try {
     term.start(`exec env NO_COLOR=1 ${sq(DRCM_BIN)} demo`);
@@ -95,12 +96,21 @@ async function liveDemo(cols: number, rows: number): Promise<void> {
       expect(term.dead(), "the demo exited early").toBe(false);
       const lines = term.capture();
       if (!lines.some((l) => /\(\d+\.\d s\)/.test(l))) continue; // not the live view yet
+      if (resizeTo !== undefined && frames.length === 3 && term.cols !== resizeTo.cols) {
+        term.tmux("resize-window", "-t", "demo", "-x", String(resizeTo.cols), "-y", String(resizeTo.rows));
+        term.cols = resizeTo.cols;
+        term.rows = resizeTo.rows;
+        await Bun.sleep(700); // one redraw at the new size
+        continue;
+      }
       frames.push(lines);
-      const states = checkFrame(lines, cols, rows);
+      const states = checkFrame(lines, term.cols, term.rows);
       for (const [n, s] of states) seenStates.add(`${n} ${s}`);
       if (lines.some((l) => l.includes("Takeover: ledger answered on node2")) && states.get("node1") === "Down") takeoverFrames++;
     }
     expect(frames.length).toBeGreaterThan(5);
+    // After a resize the view uses the new width (story lines wrap later than at the old one).
+    if (resizeTo !== undefined) expect(frames.slice(3).some((f) => f.some((l) => l.trimEnd().length > cols))).toBe(true);
     expect(takeoverFrames).toBe(4);
     // The same rows showed node1 Up, then Down: a redraw over a changed row left it intact.
     expect(seenStates.has("node1 Up")).toBe(true);
@@ -129,6 +139,7 @@ async function liveDemo(cols: number, rows: number): Promise<void> {
 describe.skipIf(!haveBinary || tmux === null)("drcm demo on a terminal (tmux)", () => {
   test("80x24: every redraw fits the terminal, node rows intact, Ctrl-C cleans up", () => liveDemo(80, 24), 90_000);
   test("200x50: the same", () => liveDemo(200, 50), 90_000);
+  test("80x24 resized to 120x30 while it runs: the next redraws fit the new size", () => liveDemo(80, 24, { cols: 120, rows: 30 }), 90_000);
 });
 
 describe.skipIf(!haveBinary)("drcm demo piped", () => {
