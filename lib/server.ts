@@ -3,6 +3,7 @@
 // (lib/node/driver.ts), which runs the loop the simulator runs too, and hand it the signals.
 
 import { nextIncarnation } from "./io/incarnation.ts";
+import { configFileProblem } from "./io/config-file.ts";
 import { startHttp, type HttpServer } from "./io/http.ts";
 import { renderMetrics } from "./node/metrics-text.ts";
 import { statusToJson } from "./client/render-json.ts";
@@ -70,24 +71,11 @@ async function resolvePeers(cluster: Cluster): Promise<Resolved> {
  */
 export const EXIT_CONFIG = 78;
 
-/** Why the config file cannot be read, in the words of the real cause (not "not found" for a 0700 directory). */
-function configFileProblem(file: string): string | null {
-  try {
-    statSync(file);
-    return null;
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return `Config file not found ${file} (run drcm --check-config --config-file=${file} to write a template)`;
-    if (code === "EACCES") return `Cannot read config file ${file}: permission denied (a directory on the path or the file is not readable by ${process.getuid?.() === 0 ? "root" : "this user"}; run as root or as cluster_user)`;
-    return `Cannot read config file ${file}: ${errorMessage(e)}`;
-  }
-}
-
 export async function runServer(o: CliOptions): Promise<number> {
   const say = (msg: string) => process.stderr.write(`drcm: ${msg}\n`);
-  const missing = configFileProblem(o.configFile);
-  if (missing !== null) {
-    say(`ERROR - ${missing}`);
+  const problem = configFileProblem(o.configFile);
+  if (problem !== null) {
+    say(`ERROR - ${problem.message}${problem.missing ? ` (run drcm --check-config --config-file=${o.configFile} to write a template)` : ""}`);
     return EXIT_CONFIG;
   }
   const checked = await loadAndCheck(o.configFile, { node: o.node });

@@ -1,6 +1,6 @@
 // drcm --check-config [--json]: findings one per line, a cluster summary, the 1.x closing phrases.
 // Exit 0 clean, 1 errors, 2 warnings only or template written (as 1.x; packaging/doc/configuration.md, "What drcm --check-config checks").
-import { existsSync } from "node:fs";
+import { configFileProblem } from "../io/config-file.ts";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { exitCodeFor, formatFinding, summarize, summaryLines } from "../config/report.ts";
@@ -47,7 +47,12 @@ async function writeTemplate(o: CliOptions, file: string): Promise<number> {
 
 export async function runCheckConfig(o: CliOptions): Promise<number> {
   const file = o.configFile;
-  if (!existsSync(file)) return writeTemplate(o, file);
+  const problem = configFileProblem(file);
+  if (problem !== null && problem.missing) return writeTemplate(o, file);
+  if (problem !== null) {
+    print([`${file}: ERROR - ${problem.message}`]);
+    return 1;
+  }
 
   const { cluster, findings } = await loadAndCheck(file, { node: o.node });
   // Files others could change (lib/config/trust.ts): errors, the daemon refuses them as root. Checked for the

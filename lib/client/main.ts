@@ -1,7 +1,7 @@
 // `drcm --client [--command=CMD]`: load the config, find the local node and the key, then run one
 // command or open the console.
 
-import { existsSync } from "node:fs";
+import { configFileProblem } from "../io/config-file.ts";
 import { hostname } from "node:os";
 import type { CliOptions } from "../cli/args.ts";
 import { clientKeyError, readAuthKey } from "../config/auth.ts";
@@ -46,7 +46,8 @@ async function client(o: CliOptions): Promise<number> {
     out(nonInteractiveHelp());
     return 0;
   }
-  if (!existsSync(o.configFile)) return fail(`Config file not found ${o.configFile}`);
+  const problem = configFileProblem(o.configFile);
+  if (problem !== null) return fail(problem.message);
   const loaded = await loadAndCheck(o.configFile, { node: o.node, environment: false });
   const cluster = loaded.cluster;
   if (cluster === null) {

@@ -44,7 +44,10 @@ export function readAuthKey(etcDir: string): { key: Uint8Array } | AuthKeyProble
 
 /** The client's one-line local error: the key is a node's problem, not the cluster's. */
 export const clientKeyError = (p: AuthKeyProblem): string =>
-  `${p.empty ? "Cannot use" : "Cannot read"} auth key ${p.path}: ${p.why}: run drcm --keygen${p.empty ? " --force" : ""}, then copy .auth to every node`;
+  /permission denied/i.test(p.why)
+    ? // The key exists: --keygen would replace the cluster's key. Reading it needs root (mode 0600).
+      `Cannot read auth key ${p.path}: ${p.why}: run the client as root (or with sudo); the key is readable by its owner only`
+    : `${p.empty ? "Cannot use" : "Cannot read"} auth key ${p.path}: ${p.why}: run drcm --keygen${p.empty ? " --force" : ""}, then copy .auth to every node`;
 
 /** First 40 characters of `sha1sum authkey`, as the manual writes into authkey.sha1. */
 export const keyToken = (key: Uint8Array): string => createHash("sha1").update(key).digest("hex");

@@ -51,7 +51,7 @@ export function makeCaller(key: Uint8Array | null, by: string, keyError: string 
         });
         // EACCES (not root) or a stale file: fall back to TCP within what is left of the budget.
         if (r.ok) return { ok: true, reply: r.reply, via: "unix" };
-        if (key === null) return { ok: false, error: `unix socket ${ep.unixPath}: ${r.error}; ${noKey}` };
+        if (key === null) return { ok: false, error: `unix socket ${ep.unixPath}: ${r.error.startsWith("no reply") ? `no reply after ${Math.round(performance.now() - started)} ms` : r.error}; ${noKey}` };
       }
       if (key === null) return { ok: false, error: noKey };
       const hosts = [ep.host, ...(ep.alternates ?? [])];
@@ -82,7 +82,10 @@ export function makeCaller(key: Uint8Array | null, by: string, keyError: string 
         r = await firstOk(hosts.map((h) => viaTcp(h, left, t.connectMs)));
       }
       if (r.ok) return { ok: true, reply: r.reply, via: "tcp" };
-      return r.error === AUTH_FAILED ? { ok: false, error: r.error, authFailed: true } : { ok: false, error: r.error };
+      if (r.error === AUTH_FAILED) return { ok: false, error: r.error, authFailed: true };
+      // The time the user waited, not the budget left for the last try ("no reply within 100 ms" after 1.2 s).
+      const waited = Math.round(performance.now() - started);
+      return { ok: false, error: r.error.startsWith("no reply") ? `no reply after ${waited} ms` : r.error };
     },
   };
 }
