@@ -4,7 +4,8 @@
 // (`node2=node2.demo======Up`), and cm_stat's node rows intact while node1 goes down and comes back.
 // Piped, the demo writes a plain transcript without a single escape sequence.
 import { describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 const REPO = join(import.meta.dir, "../..");
@@ -16,16 +17,17 @@ if (tmux === null) console.log("skipping the demo terminal tests under tmux: tmu
 
 const sq = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
 
-/** A tmux server of its own (its own socket, no user config) running one demo in a cols x rows window. */
+/** A tmux server of its own (its own socket in a temporary directory, no user config) running one demo in a cols x rows window. */
 class Terminal {
-  readonly socket = `drcm-demo-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  readonly dir = mkdtempSync(join(tmpdir(), "drcm-tmux-test-"));
+  readonly socket = join(this.dir, "tmux.sock");
   constructor(
     public cols: number,
     public rows: number,
   ) {}
 
   tmux(...args: string[]): string {
-    const r = Bun.spawnSync([tmux!, "-L", this.socket, "-f", "/dev/null", ...args], { stdout: "pipe", stderr: "pipe" });
+    const r = Bun.spawnSync([tmux!, "-S", this.socket, "-f", "/dev/null", ...args], { stdout: "pipe", stderr: "pipe" });
     if (r.exitCode !== 0) throw new Error(`tmux ${args.join(" ")}: ${r.stderr.toString().trim()}`);
     return r.stdout.toString();
   }
@@ -51,6 +53,7 @@ class Terminal {
     } catch {
       // already gone
     }
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
