@@ -13,6 +13,9 @@ import { causeIsPending, causeText, loadedOfKind, summarize, type Summary } from
 import { evaluateHealth, OK, otherVersionProblem, WARNING, type OtherVersion } from "./health.ts";
 import { REPORT_DEADLINE_MS } from "./deadline.ts";
 
+/** Start-up handshake refusals (reason unverified) up to this many are normal and not shown in cm_stat. */
+const UNVERIFIED_SHOWN = 200;
+
 /** 1.x prints resources by type in this order (not the start order). */
 const CMSTAT_KIND_ORDER: readonly ResourceKind[] = ["crontab", "ipaddr", "service", "application", "filesystem"];
 
@@ -249,7 +252,9 @@ function nodeDetail(status: ClusterStatus, rejected: Readonly<Record<string, num
       : `Quorum: ${q.has ? p.good("HAS QUORUM") : p.bad("NO QUORUM")} (majority, ${q.alive} of ${q.total} nodes alive)`;
   const out = [ruler("Node Detail"), "", ...table(rows), "", `  ${quorum}`, `  Answered by: ${status.self}`];
   if (noAnswer.length > 0) out.push(p.warn(noAnswerLine(noAnswer)));
-  const counted = Object.entries(rejected).filter(([, n]) => n > 0);
+  // "unverified" is the restart handshake (protocol.md): a few per peer and link at every start are normal,
+  // so they are not shown as rejections; many more mean copies of packets recorded before a start.
+  const counted = Object.entries(rejected).filter(([r, n]) => n > 0 && (r !== "unverified" || n > UNVERIFIED_SHOWN));
   if (counted.length > 0) out.push(p.warn(`  Rejected packets: ${counted.map(([r, n]) => `${r} ${n}`).join(", ")}`));
   for (const o of otherVersion) out.push(p.bad(`  Protocol version: ${otherVersionProblem(o)}`));
   const links = status.links ?? [];

@@ -255,6 +255,9 @@ test("runCommand() shows the answering node's rejected packets in cm_stat, statu
   const stat = await run(["cm_stat"], { rejected });
   expect(stat.out).toContain("  Rejected packets: bad_mac 300, replay 2\n");
   expect((await run(["cm_stat"], { rejected: { bad_mac: 0 } })).out).not.toContain("Rejected packets");
+  // The restart handshake's few "unverified" refusals are normal: shown only when they pile up.
+  expect((await run(["cm_stat"], { rejected: { unverified: 6 } })).out).not.toContain("Rejected packets");
+  expect((await run(["cm_stat"], { rejected: { unverified: 5000 } })).out).toContain("  Rejected packets: unverified 5000\n");
   const j = JSON.parse((await run(["status", "--json"], { rejected })).out);
   expect(j.rejected).toEqual(rejected);
   const h = await run(["health"], { rejected });
