@@ -123,7 +123,7 @@ describe("init.d", () => {
       expect(existsSync(pidfile)).toBe(false);
       expect((await initd("status")).code).toBe(3);
       // The log has 1.x lines with a level word.
-      expect(readFileSync(join(logDir, "drcm.log"), "utf8")).toMatch(/^[A-Z][a-z]{2} \d{2} \d{2}:\d{2}:\d{2} drcm: (INFO|WARNING|ERROR|DEBUG) - /m);
+      expect(readFileSync(join(logDir, "drcm.log"), "utf8")).toMatch(/^[A-Z][a-z]{2} \d{2} \d{2}:\d{2}:\d{2} drcm_server: (INFO|WARNING|ERROR|DEBUG) - /m);
     },
     60_000,
   );
