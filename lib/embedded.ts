@@ -45,22 +45,6 @@ import f__etc_drcm_my_cluster_conf_my_cluster_info_example1_sh from "../resource
 // @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
 import f__etc_drcm_my_cluster_conf_testfs_sync_list_sh from "../resources/my_cluster_conf/testfs_sync_list.sh" with { type: "file" };
 // @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
-import f__etc_drcm_resources_cifs_sh from "../resources/cifs.sh" with { type: "file" };
-// @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
-import f__etc_drcm_resources_crontab_sh from "../resources/crontab.sh" with { type: "file" };
-// @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
-import f__etc_drcm_resources_ipv4addr_sh from "../resources/ipv4addr.sh" with { type: "file" };
-// @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
-import f__etc_drcm_resources_ipv4addr_multi_sh from "../resources/ipv4addr_multi.sh" with { type: "file" };
-// @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
-import f__etc_drcm_resources_ipv6addr_sh from "../resources/ipv6addr.sh" with { type: "file" };
-// @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
-import f__etc_drcm_resources_mount_common_sh from "../resources/mount_common.sh" with { type: "file" };
-// @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
-import f__etc_drcm_resources_nfs_sh from "../resources/nfs.sh" with { type: "file" };
-// @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
-import f__etc_drcm_resources_service_sh from "../resources/service.sh" with { type: "file" };
-// @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
 import f__etc_drcm_utils_cm_stat from "../resources/utils/cm_stat" with { type: "file" };
 // @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
 import f__etc_drcm_utils_drcm_common_sh from "../resources/utils/drcm_common.sh" with { type: "file" };
@@ -93,6 +77,24 @@ import f__usr_lib_systemd_system_drcm_service from "../packaging/drcm.service" w
 // @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
 import f__usr_lib_tmpfiles_d_drcm_conf from "../packaging/drcm.tmpfiles" with { type: "file" };
 // @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
+import f__usr_libexec_drcm_link_agents from "../packaging/drcm-link-agents" with { type: "file" };
+// @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
+import f__usr_libexec_drcm_resources_cifs_sh from "../resources/cifs.sh" with { type: "file" };
+// @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
+import f__usr_libexec_drcm_resources_crontab_sh from "../resources/crontab.sh" with { type: "file" };
+// @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
+import f__usr_libexec_drcm_resources_ipv4addr_sh from "../resources/ipv4addr.sh" with { type: "file" };
+// @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
+import f__usr_libexec_drcm_resources_ipv4addr_multi_sh from "../resources/ipv4addr_multi.sh" with { type: "file" };
+// @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
+import f__usr_libexec_drcm_resources_ipv6addr_sh from "../resources/ipv6addr.sh" with { type: "file" };
+// @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
+import f__usr_libexec_drcm_resources_mount_common_sh from "../resources/mount_common.sh" with { type: "file" };
+// @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
+import f__usr_libexec_drcm_resources_nfs_sh from "../resources/nfs.sh" with { type: "file" };
+// @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
+import f__usr_libexec_drcm_resources_service_sh from "../resources/service.sh" with { type: "file" };
+// @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
 import f__usr_share_doc_drcm_README_md from "../README.md" with { type: "file" };
 // @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
 import f__usr_share_doc_drcm_benchmarks_md from "../packaging/doc/benchmarks.md" with { type: "file" };
@@ -123,13 +125,17 @@ import f__usr_share_doc_drcm_simulate_md from "../packaging/doc/simulate.md" wit
 // @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
 import f__usr_share_doc_drcm_status_schema_json from "../packaging/doc/status.schema.json" with { type: "file" };
 // @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
-import f__usr_share_man_man8_drcm_8 from "../packaging/drcm.8" with { type: "file" };
+import f__usr_share_licenses_drcm_COPYING from "../COPYING" with { type: "file" };
+// @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
+import f__usr_share_licenses_drcm_LICENSE from "../LICENSE" with { type: "file" };
+// @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
+import f__usr_share_man_man8_drcm_8_gz from "../packaging/drcm.8.gz" with { type: "file" };
 
 export interface EmbeddedEntry {
   readonly path: string;
   readonly type: "file" | "dir" | "symlink" | "self" | "record";
   readonly mode: number;
-  readonly config: "noreplace" | "config" | "doc" | null;
+  readonly config: "noreplace" | "config" | "doc" | "license" | null;
   readonly pkg: "main" | "sysvinit";
   /** Repo-relative source. */
   readonly src?: string;
@@ -167,14 +173,6 @@ export const EMBEDDED: readonly EmbeddedEntry[] = [
   { path: "/etc/drcm/my_cluster_conf/my_cluster_info_example1.sh", type: "file", mode: 0o755, config: "noreplace", pkg: "main", src: "resources/my_cluster_conf/my_cluster_info_example1.sh", data: f__etc_drcm_my_cluster_conf_my_cluster_info_example1_sh as string },
   { path: "/etc/drcm/my_cluster_conf/testfs_sync_list.sh", type: "file", mode: 0o755, config: "noreplace", pkg: "main", src: "resources/my_cluster_conf/testfs_sync_list.sh", data: f__etc_drcm_my_cluster_conf_testfs_sync_list_sh as string },
   { path: "/etc/drcm/resources", type: "dir", mode: 0o755, config: null, pkg: "main" },
-  { path: "/etc/drcm/resources/cifs.sh", type: "file", mode: 0o755, config: "noreplace", pkg: "main", src: "resources/cifs.sh", data: f__etc_drcm_resources_cifs_sh as string },
-  { path: "/etc/drcm/resources/crontab.sh", type: "file", mode: 0o755, config: "noreplace", pkg: "main", src: "resources/crontab.sh", data: f__etc_drcm_resources_crontab_sh as string },
-  { path: "/etc/drcm/resources/ipv4addr.sh", type: "file", mode: 0o755, config: "noreplace", pkg: "main", src: "resources/ipv4addr.sh", data: f__etc_drcm_resources_ipv4addr_sh as string },
-  { path: "/etc/drcm/resources/ipv4addr_multi.sh", type: "file", mode: 0o755, config: "noreplace", pkg: "main", src: "resources/ipv4addr_multi.sh", data: f__etc_drcm_resources_ipv4addr_multi_sh as string },
-  { path: "/etc/drcm/resources/ipv6addr.sh", type: "file", mode: 0o755, config: "noreplace", pkg: "main", src: "resources/ipv6addr.sh", data: f__etc_drcm_resources_ipv6addr_sh as string },
-  { path: "/etc/drcm/resources/mount_common.sh", type: "file", mode: 0o755, config: "noreplace", pkg: "main", src: "resources/mount_common.sh", data: f__etc_drcm_resources_mount_common_sh as string },
-  { path: "/etc/drcm/resources/nfs.sh", type: "file", mode: 0o755, config: "noreplace", pkg: "main", src: "resources/nfs.sh", data: f__etc_drcm_resources_nfs_sh as string },
-  { path: "/etc/drcm/resources/service.sh", type: "file", mode: 0o755, config: "noreplace", pkg: "main", src: "resources/service.sh", data: f__etc_drcm_resources_service_sh as string },
   { path: "/etc/drcm/utils", type: "dir", mode: 0o755, config: null, pkg: "main" },
   { path: "/etc/drcm/utils/cm_stat", type: "file", mode: 0o755, config: "noreplace", pkg: "main", src: "resources/utils/cm_stat", data: f__etc_drcm_utils_cm_stat as string },
   { path: "/etc/drcm/utils/drcm_common.sh", type: "file", mode: 0o755, config: "noreplace", pkg: "main", src: "resources/utils/drcm_common.sh", data: f__etc_drcm_utils_drcm_common_sh as string },
@@ -192,6 +190,17 @@ export const EMBEDDED: readonly EmbeddedEntry[] = [
   { path: "/etc/sysconfig/drcm", type: "file", mode: 0o644, config: "noreplace", pkg: "main", src: "packaging/drcm.sysconfig", data: f__etc_sysconfig_drcm as string },
   { path: "/usr/lib/systemd/system/drcm.service", type: "file", mode: 0o644, config: null, pkg: "main", src: "packaging/drcm.service", data: f__usr_lib_systemd_system_drcm_service as string },
   { path: "/usr/lib/tmpfiles.d/drcm.conf", type: "file", mode: 0o644, config: null, pkg: "main", src: "packaging/drcm.tmpfiles", data: f__usr_lib_tmpfiles_d_drcm_conf as string },
+  { path: "/usr/libexec/drcm", type: "dir", mode: 0o755, config: null, pkg: "main" },
+  { path: "/usr/libexec/drcm/link-agents", type: "file", mode: 0o755, config: null, pkg: "main", src: "packaging/drcm-link-agents", data: f__usr_libexec_drcm_link_agents as string },
+  { path: "/usr/libexec/drcm/resources", type: "dir", mode: 0o755, config: null, pkg: "main" },
+  { path: "/usr/libexec/drcm/resources/cifs.sh", type: "file", mode: 0o755, config: null, pkg: "main", src: "resources/cifs.sh", data: f__usr_libexec_drcm_resources_cifs_sh as string },
+  { path: "/usr/libexec/drcm/resources/crontab.sh", type: "file", mode: 0o755, config: null, pkg: "main", src: "resources/crontab.sh", data: f__usr_libexec_drcm_resources_crontab_sh as string },
+  { path: "/usr/libexec/drcm/resources/ipv4addr.sh", type: "file", mode: 0o755, config: null, pkg: "main", src: "resources/ipv4addr.sh", data: f__usr_libexec_drcm_resources_ipv4addr_sh as string },
+  { path: "/usr/libexec/drcm/resources/ipv4addr_multi.sh", type: "file", mode: 0o755, config: null, pkg: "main", src: "resources/ipv4addr_multi.sh", data: f__usr_libexec_drcm_resources_ipv4addr_multi_sh as string },
+  { path: "/usr/libexec/drcm/resources/ipv6addr.sh", type: "file", mode: 0o755, config: null, pkg: "main", src: "resources/ipv6addr.sh", data: f__usr_libexec_drcm_resources_ipv6addr_sh as string },
+  { path: "/usr/libexec/drcm/resources/mount_common.sh", type: "file", mode: 0o755, config: null, pkg: "main", src: "resources/mount_common.sh", data: f__usr_libexec_drcm_resources_mount_common_sh as string },
+  { path: "/usr/libexec/drcm/resources/nfs.sh", type: "file", mode: 0o755, config: null, pkg: "main", src: "resources/nfs.sh", data: f__usr_libexec_drcm_resources_nfs_sh as string },
+  { path: "/usr/libexec/drcm/resources/service.sh", type: "file", mode: 0o755, config: null, pkg: "main", src: "resources/service.sh", data: f__usr_libexec_drcm_resources_service_sh as string },
   { path: "/usr/sbin/drcm", type: "self", mode: 0o755, config: null, pkg: "main" },
   { path: "/usr/sbin/drcm_server", type: "symlink", mode: 0o777, config: null, pkg: "main", target: "drcm" },
   { path: "/usr/share/doc/drcm", type: "dir", mode: 0o755, config: null, pkg: "main" },
@@ -211,7 +220,11 @@ export const EMBEDDED: readonly EmbeddedEntry[] = [
   { path: "/usr/share/doc/drcm/resource-agents.md", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "packaging/doc/resource-agents.md", data: f__usr_share_doc_drcm_resource_agents_md as string },
   { path: "/usr/share/doc/drcm/simulate.md", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "packaging/doc/simulate.md", data: f__usr_share_doc_drcm_simulate_md as string },
   { path: "/usr/share/doc/drcm/status.schema.json", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "packaging/doc/status.schema.json", data: f__usr_share_doc_drcm_status_schema_json as string },
-  { path: "/usr/share/man/man8/drcm.8", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "packaging/drcm.8", data: f__usr_share_man_man8_drcm_8 as string },
+  { path: "/usr/share/licenses/drcm", type: "dir", mode: 0o755, config: null, pkg: "main" },
+  { path: "/usr/share/licenses/drcm/COPYING", type: "file", mode: 0o644, config: "license", pkg: "main", src: "COPYING", data: f__usr_share_licenses_drcm_COPYING as string },
+  { path: "/usr/share/licenses/drcm/LICENSE", type: "file", mode: 0o644, config: "license", pkg: "main", src: "LICENSE", data: f__usr_share_licenses_drcm_LICENSE as string },
+  { path: "/usr/share/man/man8/drcm.8.gz", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "packaging/drcm.8.gz", data: f__usr_share_man_man8_drcm_8_gz as string },
+  { path: "/usr/share/man/man8/drcm_server.8.gz", type: "symlink", mode: 0o777, config: null, pkg: "main", target: "drcm.8.gz" },
   { path: "/var/lib/drcm", type: "dir", mode: 0o755, config: null, pkg: "main" },
   { path: "/var/lib/drcm/installed.sha256", type: "record", mode: 0o644, config: "noreplace", pkg: "main" },
   { path: "/var/log/drcm", type: "dir", mode: 0o755, config: null, pkg: "main" },

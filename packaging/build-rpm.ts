@@ -1,10 +1,12 @@
-// `npm run rpm`: builds drcm-<version>-1.<arch>.rpm and drcm-sysvinit-... into dist/ with rpmbuild (Debian
-// package "rpm"). The spec's %files come from lib/embedded.ts and its %install runs `drcm --install`, so both
-// install paths ship the same files with the same modes.
-//   bun packaging/build-rpm.ts [--no-build] [--binary=PATH] [--release=N] [--out=DIR] [--topdir=DIR]
-// --binary packs an already built drcm binary (implies --no-build).
+// `npm run rpm`: builds drcm-<version>-1.<arch>.rpm, drcm-sysvinit-... and the source RPM drcm-<version>-1.src.rpm
+// into dist/ with rpmbuild (Debian package "rpm"). The spec's %files come from lib/embedded.ts and its %install
+// runs `drcm --install`, so both install paths ship the same files with the same modes. Source0 is a tarball of
+// the repository files the binary embeds (the layout's sources), Source1 the binary.
+//   bun packaging/build-rpm.ts [--no-build] [--binary=PATH] [--release=N] [--out=DIR] [--topdir=DIR] [--url=URL]
+// --binary packs an already built drcm binary (implies --no-build). --url: the spec's URL (default: package.json
+// "homepage", else the README the package installs).
 import { $ } from "bun";
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 import type { EmbeddedEntry } from "../lib/embedded.ts";
@@ -20,7 +22,7 @@ export function fileLine(e: EmbeddedEntry): string {
     case "symlink":
       return e.path;
     default: {
-      const flag = e.config === "noreplace" ? "%config(noreplace) " : e.config === "config" ? "%config " : e.config === "doc" ? "%doc " : "";
+      const flag = e.config === "noreplace" ? "%config(noreplace) " : e.config === "config" ? "%config " : e.config === "doc" ? "%doc " : e.config === "license" ? "%license " : "";
       // `drcm --install` rewrites its checksum record: that is no tampering for rpm -V to report.
       const verify = e.type === "record" ? "%verify(not md5 size mtime) " : "";
       return `${flag}${verify}${attr} ${e.path}`;
@@ -28,11 +30,20 @@ export function fileLine(e: EmbeddedEntry): string {
   }
 }
 
+/** No project web site is recorded yet (package.json has no "homepage"): the spec points at the shipped README. */
+export const DEFAULT_URL: string = (pkg as { homepage?: string }).homepage ?? "file:///usr/share/doc/drcm/README.md";
+
+/** Repo-relative files of Source0: every shipped file's source, plus what builds the manifest and the package. */
+export function sourceFiles(entries: readonly EmbeddedEntry[]): string[] {
+  const extra = ["package.json", "packaging/drcm.spec", "packaging/layout.ts", "packaging/gen-embedded.ts", "packaging/build-rpm.ts", "packaging/drcm.rpmlintrc", "packaging/drcm.8"];
+  return [...new Set([...entries.flatMap((e) => (e.src === undefined ? [] : [e.src])), ...extra])].sort();
+}
+
 const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /** The spec from the template and the manifest. */
-export function renderSpec(template: string, entries: readonly EmbeddedEntry[], version: string, release: string, date: Date): string {
+export function renderSpec(template: string, entries: readonly EmbeddedEntry[], version: string, release: string, date: Date, url = DEFAULT_URL): string {
   const files = (p: "main" | "sysvinit"): string =>
     entries
       .filter((e) => e.pkg === p)
@@ -43,6 +54,7 @@ export function renderSpec(template: string, entries: readonly EmbeddedEntry[], 
     .replaceAll("@VERSION@", version)
     .replaceAll("@RELEASE@", release)
     .replaceAll("@DATE@", day)
+    .replaceAll("@URL@", url)
     .replace("@FILES_MAIN@", files("main"))
     .replace("@FILES_SYSVINIT@", files("sysvinit"));
 }
@@ -75,11 +87,23 @@ async function main(argv: string[]): Promise<number> {
   for (const d of ["SOURCES", "SPECS", "BUILD", "RPMS", "SRPMS", "BUILDROOT"]) mkdirSync(join(top, d), { recursive: true });
   copyFileSync(binary, join(top, "SOURCES", "drcm"));
   chmodSync(join(top, "SOURCES", "drcm"), 0o755);
-  const spec = renderSpec(readFileSync(join(import.meta.dir, "drcm.spec"), "utf8"), EMBEDDED, pkg.version, release, new Date());
+  // Reproducible: sorted names, root owner, the commit-independent mtime 0.
+  const base = `drcm-${pkg.version}`;
+  const tar = await $`tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 --transform ${`s,^,${base}/,`} -czf ${join(top, "SOURCES", `${base}.tar.gz`)} ${sourceFiles(EMBEDDED)}`
+    .cwd(repo)
+    .nothrow()
+    .quiet();
+  if (tar.exitCode !== 0) {
+    process.stderr.write(`${tar.stderr.toString()}build-rpm: ERROR - Making the source tarball failed\n`);
+    return 1;
+  }
+  const spec = renderSpec(readFileSync(join(import.meta.dir, "drcm.spec"), "utf8"), EMBEDDED, pkg.version, release, new Date(), flag("url") ?? DEFAULT_URL);
   const specPath = join(top, "SPECS", "drcm.spec");
   writeFileSync(specPath, spec);
   const arch = rpmArch();
-  const r = await $`rpmbuild -bb --target ${arch} --define ${`_topdir ${top}`} ${specPath}`.nothrow().quiet();
+  // --nodeps: BuildRequires names EL packages (systemd, for its rpm macros), which a Debian build host has no rpm
+  // database entries for; the spec defines the EL7 macros itself when they are missing.
+  const r = await $`rpmbuild -ba --nodeps --target ${arch} --define ${`_topdir ${top}`} ${specPath}`.nothrow().quiet();
   if (r.exitCode !== 0) {
     const err = r.stderr.toString();
     process.stderr.write(err);
@@ -92,10 +116,13 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   mkdirSync(out, { recursive: true });
-  const built = readdirSync(join(top, "RPMS", arch)).filter((f) => f.endsWith(".rpm"));
-  for (const f of built) {
-    copyFileSync(join(top, "RPMS", arch, f), join(out, f));
-    process.stdout.write(`${join(out, f)}\n`);
+  // drcm-sysvinit is noarch (a shell script).
+  for (const d of [join(top, "RPMS", arch), join(top, "RPMS", "noarch"), join(top, "SRPMS")]) {
+    if (!existsSync(d)) continue;
+    for (const f of readdirSync(d).filter((f) => f.endsWith(".rpm"))) {
+      copyFileSync(join(d, f), join(out, f));
+      process.stdout.write(`${join(out, f)}\n`);
+    }
   }
   return 0;
 }

@@ -1,7 +1,8 @@
 // Regenerates lib/embedded.ts from packaging/layout.ts: one `with { type: "file" }` import per shipped file, so
 // `bun build --compile` embeds them in dist/drcm and `drcm --install` can write them without the repo.
 // Run before every build (npm run build does); the output is sorted and stable, so it diffs cleanly.
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
 import { join } from "node:path";
 import { scanLayout } from "./layout.ts";
 
@@ -30,7 +31,7 @@ export interface EmbeddedEntry {
   readonly path: string;
   readonly type: "file" | "dir" | "symlink" | "self" | "record";
   readonly mode: number;
-  readonly config: "noreplace" | "config" | "doc" | null;
+  readonly config: "noreplace" | "config" | "doc" | "license" | null;
   readonly pkg: "main" | "sysvinit";
   /** Repo-relative source. */
   readonly src?: string;
@@ -45,7 +46,11 @@ ${rows.join("\n")}
 `;
 }
 
+/** The man page as shipped: gzip -9 with no name or time in the header, so the same drcm.8 gives the same bytes. */
+export const gzipManPage = (text: Uint8Array): Uint8Array => gzipSync(text, { level: 9 });
+
 if (import.meta.main) {
+  writeFileSync(join(repo, "packaging", "drcm.8.gz"), gzipManPage(readFileSync(join(repo, "packaging", "drcm.8"))));
   const out = join(repo, "lib", "embedded.ts");
   writeFileSync(out, renderManifest());
   process.stdout.write(`Wrote ${out}\n`);
