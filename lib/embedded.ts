@@ -95,6 +95,8 @@ import f__usr_libexec_drcm_resources_nfs_sh from "../resources/nfs.sh" with { ty
 // @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
 import f__usr_libexec_drcm_resources_service_sh from "../resources/service.sh" with { type: "file" };
 // @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
+import f__usr_share_bash_completion_completions_drcm from "../packaging/drcm.bash-completion" with { type: "file" };
+// @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
 import f__usr_share_doc_drcm_README_md from "../README.md" with { type: "file" };
 // @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
 import f__usr_share_doc_drcm_benchmarks_md from "../packaging/doc/benchmarks.md" with { type: "file" };
@@ -128,6 +130,8 @@ import f__usr_share_doc_drcm_status_schema_json from "../packaging/doc/status.sc
 import f__usr_share_licenses_drcm_COPYING from "../COPYING" with { type: "file" };
 // @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
 import f__usr_share_licenses_drcm_LICENSE from "../LICENSE" with { type: "file" };
+// @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
+import f__usr_share_man_man5_cm_cfg_5_gz from "../packaging/cm.cfg.5.gz" with { type: "file" };
 // @ts-ignore: Bun resolves any file with type "file"; TypeScript has no module for it
 import f__usr_share_man_man8_drcm_8_gz from "../packaging/drcm.8.gz" with { type: "file" };
 
@@ -203,6 +207,8 @@ export const EMBEDDED: readonly EmbeddedEntry[] = [
   { path: "/usr/libexec/drcm/resources/service.sh", type: "file", mode: 0o755, config: null, pkg: "main", src: "resources/service.sh", data: f__usr_libexec_drcm_resources_service_sh as string },
   { path: "/usr/sbin/drcm", type: "self", mode: 0o755, config: null, pkg: "main" },
   { path: "/usr/sbin/drcm_server", type: "symlink", mode: 0o777, config: null, pkg: "main", target: "drcm" },
+  { path: "/usr/share/bash-completion/completions/drcm", type: "file", mode: 0o644, config: null, pkg: "main", src: "packaging/drcm.bash-completion", data: f__usr_share_bash_completion_completions_drcm as string },
+  { path: "/usr/share/bash-completion/completions/drcm_server", type: "symlink", mode: 0o777, config: null, pkg: "main", target: "drcm" },
   { path: "/usr/share/doc/drcm", type: "dir", mode: 0o755, config: null, pkg: "main" },
   { path: "/usr/share/doc/drcm/README.md", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "README.md", data: f__usr_share_doc_drcm_README_md as string },
   { path: "/usr/share/doc/drcm/benchmarks.md", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "packaging/doc/benchmarks.md", data: f__usr_share_doc_drcm_benchmarks_md as string },
@@ -223,6 +229,7 @@ export const EMBEDDED: readonly EmbeddedEntry[] = [
   { path: "/usr/share/licenses/drcm", type: "dir", mode: 0o755, config: null, pkg: "main" },
   { path: "/usr/share/licenses/drcm/COPYING", type: "file", mode: 0o644, config: "license", pkg: "main", src: "COPYING", data: f__usr_share_licenses_drcm_COPYING as string },
   { path: "/usr/share/licenses/drcm/LICENSE", type: "file", mode: 0o644, config: "license", pkg: "main", src: "LICENSE", data: f__usr_share_licenses_drcm_LICENSE as string },
+  { path: "/usr/share/man/man5/cm.cfg.5.gz", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "packaging/cm.cfg.5.gz", data: f__usr_share_man_man5_cm_cfg_5_gz as string },
   { path: "/usr/share/man/man8/drcm.8.gz", type: "file", mode: 0o644, config: "doc", pkg: "main", src: "packaging/drcm.8.gz", data: f__usr_share_man_man8_drcm_8_gz as string },
   { path: "/usr/share/man/man8/drcm_server.8.gz", type: "symlink", mode: 0o777, config: null, pkg: "main", target: "drcm.8.gz" },
   { path: "/var/lib/drcm", type: "dir", mode: 0o755, config: null, pkg: "main" },

@@ -235,6 +235,14 @@ export async function runInstall(o: CliOptions): Promise<number> {
     if (o.root === "/" && !o.dryRun && existsSync("/usr/bin/systemd-tmpfiles")) {
       Bun.spawnSync(["/usr/bin/systemd-tmpfiles", "--create", "/usr/lib/tmpfiles.d/drcm.conf"], { stdio: ["ignore", "ignore", "ignore"] });
     }
+    // Like the RPM's %posttrans: /etc/drcm/resources/X (the 1.x paths cm.cfg names) link to the shipped agents,
+    // except where the admin keeps a file or link of their own.
+    const linker = join(o.root, "usr/libexec/drcm/link-agents");
+    if (!o.dryRun && existsSync(linker)) {
+      const r = Bun.spawnSync(["/bin/sh", linker, ...(o.root === "/" ? [] : [o.root])], { stdio: ["ignore", "pipe", "pipe"] });
+      if (r.exitCode !== 0) process.stderr.write(`drcm: WARNING - ${linker} exited ${r.exitCode}: ${r.stderr.toString().trim()}\n`);
+      else if (r.stdout.length > 0) process.stdout.write(r.stdout.toString());
+    }
     if (steps.some((s) => s.kind === "beside")) {
       process.stdout.write("Compare each FILE with FILE.new and merge your changes; drcm never overwrites an edited file without --force\n");
     }

@@ -50,7 +50,7 @@ ${rows.join("\n")}
 export const gzipManPage = (text: Uint8Array): Uint8Array => gzipSync(text, { level: 9 });
 
 if (import.meta.main) {
-  writeFileSync(join(repo, "packaging", "drcm.8.gz"), gzipManPage(readFileSync(join(repo, "packaging", "drcm.8"))));
+  for (const page of ["drcm.8", "cm.cfg.5"]) writeFileSync(join(repo, "packaging", `${page}.gz`), gzipManPage(readFileSync(join(repo, "packaging", page))));
   const out = join(repo, "lib", "embedded.ts");
   writeFileSync(out, renderManifest());
   process.stdout.write(`Wrote ${out}\n`);

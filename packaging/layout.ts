@@ -78,6 +78,11 @@ export function scanLayout(repo: string): LayoutEntry[] {
   // Compressed as EL ships man pages; gen-embedded.ts writes packaging/drcm.8.gz from drcm.8.
   file("packaging/drcm.8.gz", "/usr/share/man/man8/drcm.8.gz", 0o644, "doc");
   out.push({ path: "/usr/share/man/man8/drcm_server.8.gz", type: "symlink", mode: 0o777, config: null, pkg: "main", target: "drcm.8.gz" });
+  // cm.cfg(5), generated from the key table (packaging/gen-docs.ts), compressed the same way.
+  file("packaging/cm.cfg.5.gz", "/usr/share/man/man5/cm.cfg.5.gz", 0o644, "doc");
+  file("packaging/drcm.bash-completion", "/usr/share/bash-completion/completions/drcm", 0o644, null);
+  // bash-completion loads a completion by command name: the 1.x name gets the same one.
+  out.push({ path: "/usr/share/bash-completion/completions/drcm_server", type: "symlink", mode: 0o777, config: null, pkg: "main", target: "drcm" });
   file("packaging/drcm.init", "/etc/rc.d/init.d/drcm", 0o755, null, "sysvinit");
   for (const n of filesIn(repo, "packaging/doc", (n) => n.endsWith(".md") || n.endsWith(".json"))) file(`packaging/doc/${n}`, `/usr/share/doc/drcm/${n}`, 0o644, "doc");
   // Prometheus scrape job and alerting rules (operations.md).

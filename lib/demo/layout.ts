@@ -198,14 +198,14 @@ export async function makeLayout(netns?: { ips: readonly string[]; vip: string }
   const key = randomBytes(2048);
   writeFileSync(join(dir, ".auth/authkey"), key, { mode: 0o600 });
   writeFileSync(join(dir, ".auth/authkey.sha1"), `${createHash("sha1").update(key).digest("hex")}\n`, { mode: 0o600 });
-  writeFileSync(join(dir, "resources/crontab.sh"), await agentText("/etc/drcm/resources/crontab.sh"), { mode: 0o755 });
+  writeFileSync(join(dir, "resources/crontab.sh"), await agentText("/usr/libexec/drcm/resources/crontab.sh"), { mode: 0o755 });
   writeFileSync(
     join(dir, "resources/demo-crontab.sh"),
     `#!/bin/sh\n# Each demo node has its own cron directory, as each machine has its own /etc/cron.d.\nDRCM_SYSTEM_CRONTAB=${sq(join(dir, "no-system-crontab"))} exec ${sq(join(dir, "resources/crontab.sh"))} "$1" "$2/\${DRCM_NODE:?}" "$3"\n`,
     { mode: 0o755 },
   );
   writeFileSync(join(dir, "apps/demo-app.sh"), appControl(dir, nodes, port + 1, port + 2, vip !== null), { mode: 0o755 });
-  if (vip !== null) writeFileSync(join(dir, "resources/ipv4addr.sh"), await agentText("/etc/drcm/resources/ipv4addr.sh"), { mode: 0o755 });
+  if (vip !== null) writeFileSync(join(dir, "resources/ipv4addr.sh"), await agentText("/usr/libexec/drcm/resources/ipv4addr.sh"), { mode: 0o755 });
   writeFileSync(join(dir, "crontabs/demo_jobs"), "# drcm demo crontab: installed only on the node that holds \"jobs\" (cron never reads this directory)\n*/5 * * * * root /bin/true\n");
   const configFile = join(dir, "cm.cfg");
   const appUser = demoAppUser();

@@ -176,3 +176,20 @@ describe("install", () => {
     expect(compiledSelf(["/usr/bin/bun", "/work/drcm.ts"], "/usr/bin/bun")).toBeNull();
   });
 });
+
+describe("drcm --install (the compiled binary)", () => {
+  const bin = join(import.meta.dir, "../../dist/drcm");
+  test.skipIf(!existsSync(bin))("links the 1.x agent paths /etc/drcm/resources/X to the shipped agents, keeping a file of the admin's", () => {
+    const root = fresh();
+    // The admin's own copy of one agent, there before the install.
+    const own = join(root, "etc/drcm/resources/ipv4addr.sh");
+    Bun.spawnSync(["mkdir", "-p", join(root, "etc/drcm/resources")]);
+    writeFileSync(own, "#!/bin/sh\n# mine\n", { mode: 0o755 });
+    const r = Bun.spawnSync([bin, "--install", `--root=${root}`], { stdout: "pipe", stderr: "pipe" });
+    expect(r.exitCode).toBe(0);
+    expect(readlinkSync(join(root, "etc/drcm/resources/crontab.sh"))).toBe("/usr/libexec/drcm/resources/crontab.sh");
+    expect(existsSync(join(root, "usr/libexec/drcm/resources/crontab.sh"))).toBe(true);
+    expect(lstatSync(own).isSymbolicLink()).toBe(false);
+    expect(readFileSync(own, "utf8")).toContain("# mine");
+  });
+});

@@ -23,7 +23,11 @@ describe("packaging/drcm.service", () => {
     expect(String(s.ExecStart)).toStartWith("/usr/sbin/drcm ");
     // SIGTERM is the graceful release; systemd must wait for it rather than SIGKILL after 90 s.
     expect(s.KillSignal).toBe("SIGTERM");
-    expect(Number(s.TimeoutStopSec)).toBeGreaterThanOrEqual(120);
+    // systemd time span: "30min", "600", "2h"...
+    const span = /^(\d+)\s*(s|sec|min|m|h)?$/.exec(String(s.TimeoutStopSec));
+    const factor: Record<string, number> = { "": 1, s: 1, sec: 1, m: 60, min: 60, h: 3600 };
+    const seconds = span ? Number(span[1]) * factor[span[2] ?? ""]! : NaN;
+    expect(seconds).toBeGreaterThanOrEqual(120);
   });
 
   test("[Install] is wanted by multi-user.target", () => {
