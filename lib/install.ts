@@ -235,13 +235,16 @@ export async function runInstall(o: CliOptions): Promise<number> {
     if (o.root === "/" && !o.dryRun && existsSync("/usr/bin/systemd-tmpfiles")) {
       Bun.spawnSync(["/usr/bin/systemd-tmpfiles", "--create", "/usr/lib/tmpfiles.d/drcm.conf"], { stdio: ["ignore", "ignore", "ignore"] });
     }
-    // Like the RPM's %posttrans: /etc/drcm/resources/X (the 1.x paths cm.cfg names) link to the shipped agents,
-    // except where the admin keeps a file or link of their own.
+    // Like the RPM's %posttrans on the running system: /etc/drcm/resources/X (the 1.x paths cm.cfg names) link
+    // to the shipped agents, except where the admin keeps a file or link of their own. Under another --root
+    // (an image, the RPM build root) the links are not made: they belong to the system that boots it.
     const linker = join(o.root, "usr/libexec/drcm/link-agents");
     if (!o.dryRun && existsSync(linker)) {
-      const r = Bun.spawnSync(["/bin/sh", linker, ...(o.root === "/" ? [] : [o.root])], { stdio: ["ignore", "pipe", "pipe"] });
-      if (r.exitCode !== 0) process.stderr.write(`drcm: WARNING - ${linker} exited ${r.exitCode}: ${r.stderr.toString().trim()}\n`);
-      else if (r.stdout.length > 0) process.stdout.write(r.stdout.toString());
+      if (o.root === "/") {
+        const r = Bun.spawnSync(["/bin/sh", linker], { stdio: ["ignore", "pipe", "pipe"] });
+        if (r.exitCode !== 0) process.stderr.write(`drcm: WARNING - ${linker} exited ${r.exitCode}: ${r.stderr.toString().trim()}\n`);
+        else if (r.stdout.length > 0) process.stdout.write(r.stdout.toString());
+      } else process.stdout.write(`The 1.x agent paths /etc/drcm/resources/X are not linked under ${o.root}: run /usr/libexec/drcm/link-agents ${o.root} for that tree\n`);
     }
     if (steps.some((s) => s.kind === "beside")) {
       process.stdout.write("Compare each FILE with FILE.new and merge your changes; drcm never overwrites an edited file without --force\n");

@@ -179,7 +179,7 @@ describe("install", () => {
 
 describe("drcm --install (the compiled binary)", () => {
   const bin = join(import.meta.dir, "../../dist/drcm");
-  test.skipIf(!existsSync(bin))("links the 1.x agent paths /etc/drcm/resources/X to the shipped agents, keeping a file of the admin's", () => {
+  test.skipIf(!existsSync(bin))("ships link-agents, which links the 1.x agent paths /etc/drcm/resources/X to the shipped agents, keeping a file of the admin's", () => {
     const root = fresh();
     // The admin's own copy of one agent, there before the install.
     const own = join(root, "etc/drcm/resources/ipv4addr.sh");
@@ -187,6 +187,11 @@ describe("drcm --install (the compiled binary)", () => {
     writeFileSync(own, "#!/bin/sh\n# mine\n", { mode: 0o755 });
     const r = Bun.spawnSync([bin, "--install", `--root=${root}`], { stdout: "pipe", stderr: "pipe" });
     expect(r.exitCode).toBe(0);
+    // Under a --root other than / the links are left to that system, and the output says how to make them.
+    expect(existsSync(join(root, "etc/drcm/resources/crontab.sh"))).toBe(false);
+    const hint = /run (\/usr\/libexec\/drcm\/link-agents) (\S+) for that tree/.exec(r.stdout.toString());
+    expect(hint?.[2]).toBe(root);
+    expect(Bun.spawnSync(["/bin/sh", join(root, hint![1]!), root]).exitCode).toBe(0);
     expect(readlinkSync(join(root, "etc/drcm/resources/crontab.sh"))).toBe("/usr/libexec/drcm/resources/crontab.sh");
     expect(existsSync(join(root, "usr/libexec/drcm/resources/crontab.sh"))).toBe(true);
     expect(lstatSync(own).isSymbolicLink()).toBe(false);
