@@ -668,6 +668,36 @@ exit 2
     return run(["ip", "netns", "exec", this.clientNs, ...cmd]);
   }
 
+  /**
+   * The attacker's recording (scenario 12, test/netns/replay-restart.test.ts): `count` real datagrams that
+   * `from` sends to `to`'s heartbeat port, copied to the client by iptables TEE on `from` and redirected to a
+   * recorder (test/netns/forge.ts capture) writing hex lines to `file`. `during` runs while it records.
+   * Throws, saying why, when the TEE rule cannot be added or nothing was recorded: a replay check without
+   * recordings would prove nothing.
+   */
+  async recordHeartbeats(from: string, to: string, count: number, file: string, during: () => Promise<void> = async () => {}): Promise<string[]> {
+    const forge = join(REPO, "test/netns/forge.ts");
+    const ipt = ["ip", "netns", "exec", this.ns(from), "iptables", "-w", "-t", "mangle"];
+    const tee = ["OUTPUT", "-p", "udp", "-d", this.ip(to), "--dport", "53897", "-j", "TEE", "--gateway", CLIENT_IP];
+    const redir = ["PREROUTING", "-p", "udp", "--dport", "53897", "-j", "REDIRECT", "--to-ports", "53999"];
+    if (this.clientExec(["iptables", "-w", "-t", "nat", "-A", ...redir]).code !== 0) throw new Error("cannot add the REDIRECT rule in the client namespace");
+    const recorder = Bun.spawn(["ip", "netns", "exec", this.clientNs, BUN, forge, "capture", "--port=53999", `--count=${count}`, `--out=${file}`], { stdout: "ignore", stderr: "ignore" });
+    try {
+      await Bun.sleep(300);
+      const added = Bun.spawnSync([...ipt, "-A", ...tee]).exitCode === 0;
+      if (!added) throw new Error(`cannot add the TEE rule in ${from}'s namespace`);
+      await during();
+      await Promise.race([recorder.exited, Bun.sleep(11000)]);
+      Bun.spawnSync([...ipt, "-D", ...tee]);
+    } finally {
+      recorder.kill();
+      this.clientExec(["iptables", "-w", "-t", "nat", "-D", ...redir]);
+    }
+    const lines = existsSync(file) ? readFileSync(file, "utf8").trim().split("\n").filter(Boolean) : [];
+    if (lines.length === 0) throw new Error(`nothing ${from} sent to ${to} was recorded in the client namespace (recorder exit ${recorder.exitCode})`);
+    return lines;
+  }
+
   log(name: string): string {
     const parts: string[] = [];
     const f = join(this.dir, "log", `drcm-${name}.log`);

@@ -7,7 +7,7 @@
 // The attacker sits in the client namespace, records with iptables TEE and replays from the
 // sender's own address (borrowed for a moment, as in scenario 12).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+
 import { join } from "node:path";
 import { Bed, BUN, bedUnavailable, REPO, teeUnavailable, waitFor } from "./bed.ts";
 import { makeCaller } from "../../lib/io/control-client.ts";
@@ -27,24 +27,6 @@ describe.skipIf(why !== null || noTee !== null)("netns: replay after restart (2 
   afterAll(async () => {
     await bed?.destroy();
   });
-
-  /** Records `count` datagrams `from` sends to `to` (TEE to the client, redirected to the recorder); `during` runs meanwhile. */
-  const record = async (from: string, to: string, count: number, file: string, during: () => Promise<void> = async () => {}): Promise<string[]> => {
-    const ipt = ["ip", "netns", "exec", bed.ns(from), "iptables", "-w", "-t", "mangle"];
-    const tee = ["OUTPUT", "-p", "udp", "-d", bed.ip(to), "--dport", "53897", "-j", "TEE", "--gateway", "10.213.0.2"];
-    const redir = ["PREROUTING", "-p", "udp", "--dport", "53897", "-j", "REDIRECT", "--to-ports", "53999"];
-    expect(bed.clientExec(["iptables", "-w", "-t", "nat", "-A", ...redir]).code).toBe(0);
-    const recorder = Bun.spawn(["ip", "netns", "exec", bed.clientNs, BUN, FORGE, "capture", "--port=53999", `--count=${count}`, `--out=${file}`], { stdout: "ignore", stderr: "ignore" });
-    await Bun.sleep(300);
-    expect(Bun.spawnSync([...ipt, "-A", ...tee]).exitCode).toBe(0);
-    await during();
-    await Promise.race([recorder.exited, Bun.sleep(11000)]);
-    Bun.spawnSync([...ipt, "-D", ...tee]);
-    bed.clientExec(["iptables", "-w", "-t", "nat", "-D", ...redir]);
-    const lines = existsSync(file) ? readFileSync(file, "utf8").trim().split("\n").filter(Boolean) : [];
-    if (lines.length === 0) throw new Error(`nothing of ${from} to ${to} was recorded (recorder exit ${recorder.exitCode})`);
-    return lines;
-  };
 
   /** Replays `file` to `to`'s heartbeat port from `as`'s address, `gap` ms apart, in the background. */
   const replay = (as: string, to: string, file: string, gap: number): { done: Promise<string> } => {
@@ -79,7 +61,7 @@ describe.skipIf(why !== null || noTee !== null)("netns: replay after restart (2 
   test("A: a recorded `standby n1` replayed to n1 as it boots is refused; n1 does not go to standby", async () => {
     expect((await bed.settle({ holder: "n1" }, 15000)).problems).toEqual([]);
     const file = join(bed.dir, "probe", "n2-to-n1.hex");
-    const lines = await record("n2", "n1", 30, file, async () => {
+    const lines = await bed.recordHeartbeats("n2", "n1", 30, file, async () => {
       await Bun.sleep(200);
       const r = await bed.client("n2", "standby n1");
       expect(r.code).toBe(0);
@@ -117,7 +99,7 @@ describe.skipIf(why !== null || noTee !== null)("netns: replay after restart (2 
     expect((await bed.settle({ holder: "n1" }, 15000)).problems).toEqual([]);
     const file = join(bed.dir, "probe", "n1-to-n2.hex");
     // 60 heartbeats: 3 s of n1's stream at keep_alive_interval 50 ms.
-    const lines = await record("n1", "n2", 60, file);
+    const lines = await bed.recordHeartbeats("n1", "n2", 60, file);
     say(`recorded ${lines.length} heartbeats of n1 to n2`);
     await bed.stop("n1");
     await bed.stop("n2");
