@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { Cluster } from "../config/model.ts";
 import { clusterTrustTargets, trustFindings, trustLine, type TrustFs } from "../config/trust.ts";
+import { replaceFile } from "./replace-file.ts";
 import { errnoCode, errorMessage } from "../error.ts";
 import { passwdEntry } from "./passwd.ts";
 
@@ -83,18 +84,9 @@ export function writePidfile(path: string, pid: number = process.pid): void {
     throw new Error(`Cannot write pidfile "${path}": drcm is already running with pid ${other}`);
   }
   mkdirSync(dirname(path), { recursive: true });
-  // Created, never opened as found ("wx": O_CREAT|O_EXCL, which follows no symlink): in a directory others
-  // can write, a planted `<path>.<pid>.tmp` link would otherwise make root write over the file it names.
-  // A leftover (a crash, or a planted link) is removed, which unlinks the name and not what it points to.
-  const tmp = `${path}.${pid}.tmp`;
-  try {
-    writeFileSync(tmp, `${pid}\n`, { mode: 0o644, flag: "wx" });
-  } catch (e) {
-    if (errnoCode(e) !== "EEXIST") throw e;
-    unlinkSync(tmp);
-    writeFileSync(tmp, `${pid}\n`, { mode: 0o644, flag: "wx" });
-  }
-  renameSync(tmp, path);
+  // In a directory others can write, a planted `<path>.<pid>.tmp` link must not make root write over the
+  // file it names: replaceFile creates the temporary file exclusively, never opening one it finds.
+  replaceFile(path, `${pid}\n`, { mode: 0o644, tag: pid });
 }
 
 /** Removes the pidfile only if it still names this process (a newer daemon may have replaced it). */

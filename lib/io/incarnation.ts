@@ -2,10 +2,11 @@
 // this node, because peers never accept a lower one again (a copy of an old run's packets must not pass
 // for the node). The wall clock gives that between runs, except when it was set back; the last
 // incarnation kept in spool_dir/incarnation-<node> covers that case. The file is written before the
-// first packet goes out, to a temporary file renamed over the old one (a crash leaves one or the other).
-import { openSync, readFileSync, renameSync, rmSync, writeSync, closeSync, fsyncSync } from "node:fs";
+// first packet goes out (lib/io/replace-file.ts: a crash leaves one or the other).
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { errorMessage } from "../error.ts";
+import { replaceFile } from "./replace-file.ts";
 
 export function nextIncarnation(spoolDir: string, nodename: string, wallMs: number, log: { warn(msg: string): void; error(msg: string): void }): number {
   const file = join(spoolDir, `incarnation-${nodename}`);
@@ -19,18 +20,8 @@ export function nextIncarnation(spoolDir: string, nodename: string, wallMs: numb
   }
   const inc = Math.max(Math.floor(wallMs), last + 1);
   if (last >= Math.floor(wallMs)) log.warn(`The clock (${new Date(wallMs).toISOString()}) is behind the last run of this node: incarnation ${inc} continues from ${file}`);
-  const tmp = `${file}.${process.pid}.tmp`;
   try {
-    rmSync(tmp, { force: true });
-    // O_EXCL: never write through a file or link someone else put there.
-    const fd = openSync(tmp, "wx", 0o600);
-    try {
-      writeSync(fd, `${inc}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, file);
+    replaceFile(file, `${inc}\n`, { mode: 0o600 });
   } catch (e) {
     log.error(`Cannot record the incarnation in ${file}: ${errorMessage(e)}; if the clock is ever set back before the next start, peers will refuse this node until they restart`);
   }

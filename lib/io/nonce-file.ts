@@ -3,10 +3,11 @@
 // new to it. Kept in spool_dir/control-nonces-<node>.json (0600; spool_dir, not run_dir: a tmpfs
 // run_dir is empty after a quick reboot), rewritten (temporary file, then rename) before the command
 // is acted on. Only commands are written, never read-only requests.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { NonceCache } from "../wire/nonce.ts";
 import { errorMessage } from "../error.ts";
+import { replaceFile } from "./replace-file.ts";
 
 const fileSchema = z.array(z.tuple([z.string().min(1).max(128), z.number()]));
 /** Commands are rare; a flood of signed commands (a key holder) is bounded here. */
@@ -58,17 +59,8 @@ export class DurableNonceCache extends NonceCache {
   }
 
   #write(): void {
-    const tmp = `${this.file}.${process.pid}.tmp`;
     try {
-      rmSync(tmp, { force: true });
-      const fd = openSync(tmp, "wx", 0o600);
-      try {
-        writeSync(fd, JSON.stringify([...this.#durable]));
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(tmp, this.file);
+      replaceFile(this.file, JSON.stringify([...this.#durable]), { mode: 0o600 });
     } catch (e) {
       this.log.error(`Cannot record control nonces in ${this.file}: ${errorMessage(e)}; a command replayed after a restart within ${this.ttlMs / 1000} s would be accepted`);
     }

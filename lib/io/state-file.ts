@@ -2,7 +2,8 @@
 // cluster maintenance, moves) so a restarted daemon keeps it. Written to a temporary file and renamed,
 // so a crash mid-write leaves the old copy. A file that cannot be read is reported and ignored: the
 // cluster-wide part comes back from the peers' heartbeats anyway.
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { replaceFile } from "./replace-file.ts";
 import { join } from "node:path";
 import { z } from "zod";
 import { NOTHING_PERSISTED } from "../core/operator.ts";
@@ -38,8 +39,7 @@ export function stateFile(spoolDir: string, nodename: string, log: { error(msg: 
     },
     save(p: Persisted): void {
       try {
-        writeFileSync(`${file}.tmp`, `${JSON.stringify(p, null, 1)}\n`, { mode: 0o600 });
-        renameSync(`${file}.tmp`, file);
+        replaceFile(file, `${JSON.stringify(p, null, 1)}\n`, { mode: 0o600 });
         rmSync(legacy, { force: true });
       } catch (e) {
         log.error(`Cannot record operator state in ${file}: ${errorMessage(e)}`);
