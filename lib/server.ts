@@ -8,6 +8,7 @@ import { startHttp, type HttpServer } from "./io/http.ts";
 import { renderMetrics } from "./node/metrics-text.ts";
 import { statusToJson } from "./client/render-json.ts";
 import { PROTOCOL_VERSION } from "./wire/codec.ts";
+import { withControlRejections } from "./wire/control-protocol.ts";
 import { timingSafeEqual } from "node:crypto";
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import { lookup } from "node:dns/promises";
@@ -351,12 +352,7 @@ class Daemon {
         log: (level, msg) => this.#logAt(level, msg),
         api: {
           status: () => this.driver.status(),
-          info: () => {
-            const i = this.driver.info();
-            const merged: Record<string, number> = { ...i.rejected };
-            for (const [k, v] of Object.entries(this.#sockets.controlRejected())) merged[`control_${k}`] = v;
-            return { ...i, rejected: merged };
-          },
+          info: () => withControlRejections(this.driver.info(), this.#sockets.controlRejected()),
           statusJson: (status, info, now) => statusToJson(status, info, now),
           metrics: (status, info) =>
             renderMetrics({ status, info, metrics: this.driver.metrics, fingerprint: this.driver.cluster.fingerprint, protocol: PROTOCOL_VERSION, startedAtMs: this.#startedAtWall }),

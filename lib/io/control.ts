@@ -20,7 +20,7 @@ import type { ClusterStatus, OperatorCommand } from "../core/types.ts";
 import { CONTROL_NONCE_TTL_MS, decodeRequest, encodeReply, frame, FrameReader, NonceCache } from "../wire/control.ts";
 import { commandSchema } from "../wire/schema.ts";
 import { parseJson } from "../wire/codec.ts";
-import { AUTH_FAILED, encodeRefusal, localRequestSchema, type NodeInfo } from "../wire/control-protocol.ts";
+import { AUTH_FAILED, encodeRefusal, localRequestSchema, withControlRejections, type NodeInfo } from "../wire/control-protocol.ts";
 import { errorMessage } from "../error.ts";
 
 export interface ControlApi {
@@ -210,11 +210,7 @@ export async function startControl(opts: ControlOptions): Promise<ControlServer>
     }
   };
 
-  const withRejected = (i: ReturnType<ControlApi["info"]>) => {
-    const merged: Record<string, number> = { ...i.rejected };
-    for (const [k, v] of Object.entries(rejected)) merged[`control_${k}`] = v;
-    return { ...i, rejected: merged };
-  };
+  const withRejected = (i: NodeInfo) => withControlRejections(i, rejected);
 
   const servers: Server[] = [];
   let tcp: Server | null = null;

@@ -206,7 +206,7 @@ export class NodeDriver {
       return;
     }
     const now = this.ports.clock.now();
-    const g = this.#guard.accept(d.env, srcIp, now);
+    const g = this.#guard.accept(d.env, srcIp);
     if (!g.ok) {
       if (g.reason === "unverified") this.#challenge(d.env.from, now);
       else this.#rejections.add(g.reason, srcIp, d.env.from);

@@ -26,6 +26,13 @@ const nodeInfoSchema = z.object({
 /** Who answered: ControlApi.info() on the server, the `info` of ping and status replies. */
 export type NodeInfo = z.infer<typeof nodeInfoSchema>;
 
+/** The node's packet rejections with the control channel's merged in as `control_<reason>` (how ping, status and /metrics report them). */
+export function withControlRejections(info: NodeInfo, control: Readonly<Record<string, number>>): NodeInfo {
+  const rejected: Record<string, number> = { ...info.rejected };
+  for (const [k, v] of Object.entries(control)) rejected[`control_${k}`] = v;
+  return { ...info, rejected };
+}
+
 /** Unix-socket request: no nonce or MAC, the socket's permissions are the authentication. */
 export const localRequestSchema = z.object({
   by: z.string().max(256),

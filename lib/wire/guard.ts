@@ -94,7 +94,7 @@ export class PeerGuard {
   }
 
   /** Decides on an authenticated envelope; the sequence state changes only when the packet is accepted. */
-  accept(env: Envelope, sourceIp: string, _now?: number): GuardResult {
+  accept(env: Envelope, sourceIp: string): GuardResult {
     const ips = this.#ipOf.get(env.from);
     if (ips === undefined) return this.#refuse("unknown_sender");
     const link = env.link ?? 0;

@@ -139,11 +139,11 @@ describe("PeerGuard", () => {
 
   test("accept() counts each rejection by reason and reject() adds reasons found by decode", () => {
     const guard = guardOf();
-    guard.accept(env("cmnode1", 100, 1), "127.0.0.11", 0);
-    guard.accept(env("cmnode1", 100, 1), "127.0.0.11", 1);
-    guard.accept(env("cmnode1", 100, 1), "127.0.0.11", 2);
-    guard.accept(env("nobody", 1, 1), "127.0.0.11", 3);
-    guard.accept(env("cmnode2", 1, 1), "10.0.0.1", 4);
+    guard.accept(env("cmnode1", 100, 1), "127.0.0.11");
+    guard.accept(env("cmnode1", 100, 1), "127.0.0.11");
+    guard.accept(env("cmnode1", 100, 1), "127.0.0.11");
+    guard.accept(env("nobody", 1, 1), "127.0.0.11");
+    guard.accept(env("cmnode2", 1, 1), "10.0.0.1");
     guard.reject("bad_mac");
     guard.reject("oversize");
     expect(guard.counters).toEqual({
