@@ -15,10 +15,11 @@ import { planShutdownStop } from "./shutdown.ts";
 import { slotsOf } from "./slots.ts";
 import { beatNow, emit, isConfigActive, newState, setSlots, type CoreState } from "./state.ts";
 import { buildStatus } from "./status.ts";
-import type { ActionResult, ClusterStatus, OperatorCommand, PeerMessage, Persisted, Step } from "./types.ts";
+import type { ActionResult, ClusterStatus, OperatorCommand, PeerMessage, PeerState, Persisted, Step } from "./types.ts";
 import { viewOf } from "./view.ts";
 import { inMaintenance, nextGen, operatorWire, persistedOf, restoreOperator } from "./operator.ts";
 import { failuresWire } from "./failures.ts";
+import { peerState } from "./membership.ts";
 
 /** Commands that change the cluster-wide operator register (and so carry a generation). */
 const changesRegister = (c: OperatorCommand): boolean => c.op === "move" || c.op === "clear" || (c.op === "maintenance" && c.node === null);
@@ -167,6 +168,17 @@ export class Core {
     if (key === this.#persisted) return step;
     this.#persisted = key;
     return { ...step, persist: persistedOf(s) };
+  }
+
+  /** Every node's state as status shows it (config order), without building the rest of the status. */
+  nodeStates(now: number): { node: string; self: boolean; state: PeerState }[] {
+    const s = this.#s;
+    const t = Math.max(now + s.skew, s.lastCall);
+    return s.cluster.nodes.map((n) =>
+      n.nodename === s.self
+        ? { node: n.nodename, self: true, state: selfState(s) }
+        : { node: n.nodename, self: false, state: peerState(s.peers.get(n.nodename)!, t, s.cluster.server.deadTimeMs, isConfigActive(s, n.nodename)) },
+    );
   }
 
   status(now: number): ClusterStatus {

@@ -527,14 +527,14 @@ export class NodeDriver {
   #alertsHere(e: ClusterEvent): boolean {
     if (this.#cluster.server.alertOn === "all") return true;
     if (!SHARED_EVENTS.has(e.type)) return true;
-    const st = this.core.status(this.ports.clock.now());
+    const nodes = this.core.nodeStates(this.ports.clock.now());
     // A node still starting reports every peer it finds as alive: that is its news, not the cluster's.
-    if (st.nodes.find((n) => n.self)?.state === "starting") return false;
-    const up = st.nodes.filter((n) => n.self || n.state === "alive" || n.state === "standby" || n.state === "leaving").map((n) => n.nodename);
+    if (nodes.find((n) => n.self)?.state === "starting") return false;
     // The node an event is about does not count: the dead, the leaving and the returning one are not the reporter.
     const about = e.type === "node_dead" || e.type === "node_leaving" || e.type === "node_alive" ? e.node : undefined;
-    const first = this.#cluster.nodes.map((n) => n.nodename).find((n) => up.includes(n) && n !== about);
-    return first === undefined || first === this.#self.nodename;
+    // nodeStates is in config order: the first live node is the reporter.
+    const first = nodes.find((n) => n.node !== about && (n.self || n.state === "alive" || n.state === "standby" || n.state === "leaving"));
+    return first === undefined || first.self;
   }
 
   #perform(a: Action): void {
