@@ -10,7 +10,7 @@ import { statusToJson } from "./client/render-json.ts";
 import { PROTOCOL_VERSION } from "./wire/codec.ts";
 import { withControlRejections } from "./wire/control-protocol.ts";
 import { timingSafeEqual } from "node:crypto";
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { lookup } from "node:dns/promises";
 import { join } from "node:path";
 import type { CliOptions } from "./cli/args.ts";
