@@ -222,6 +222,27 @@ const realTimers: Timers = {
     const h = setInterval(f, ms);
     return { cancel: () => clearInterval(h) };
   },
+  aligned(ms, f) {
+    let on = true;
+    let h: ReturnType<typeof setTimeout> | null = null;
+    // The next multiple of `ms` on the wall clock (a clock step moves the phase once, never leaves a gap longer than `ms`).
+    const next = () => {
+      const d = ms - (Date.now() % ms);
+      h = setTimeout(fire, d < 1 ? d + ms : d);
+    };
+    const fire = () => {
+      if (!on) return;
+      next();
+      f();
+    };
+    next();
+    return {
+      cancel: () => {
+        on = false;
+        if (h !== null) clearTimeout(h);
+      },
+    };
+  },
   after(ms, f) {
     // Never keeps the process alive on its own: the sockets do while the daemon runs.
     const h = setTimeout(f, ms);

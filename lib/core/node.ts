@@ -19,7 +19,7 @@ import type { ActionResult, ClusterStatus, OperatorCommand, PeerMessage, PeerSta
 import { viewOf } from "./view.ts";
 import { inMaintenance, nextGen, operatorWire, persistedOf, restoreOperator } from "./operator.ts";
 import { failuresWire } from "./failures.ts";
-import { peerState } from "./membership.ts";
+import { isAlive, lastHeard, peerState } from "./membership.ts";
 
 /** Commands that change the cluster-wide operator register (and so carry a generation). */
 const changesRegister = (c: OperatorCommand): boolean => c.op === "move" || c.op === "clear" || (c.op === "maintenance" && c.node === null);
@@ -168,6 +168,24 @@ export class Core {
     if (key === this.#persisted) return step;
     this.#persisted = key;
     return { ...step, persist: persistedOf(s) };
+  }
+
+  /**
+   * Ms from `now` until the first peer alive now reaches dead_time of silence (Infinity: none). The
+   * driver ticks at that moment when it falls between two ticks, so a death is seen at dead_time,
+   * not up to an interval later. Only time moves it earlier; a packet only moves it later.
+   */
+  nextDeathIn(now: number): number {
+    const s = this.#s;
+    const t = Math.max(now + s.skew, s.lastCall);
+    const dead = s.cluster.server.deadTimeMs;
+    let first = Number.POSITIVE_INFINITY;
+    for (const p of s.peers.values()) {
+      if (!isAlive(p, t, dead)) continue;
+      const left = lastHeard(p)! + dead - t;
+      if (left < first) first = left;
+    }
+    return first;
   }
 
   /** Every node's state as status shows it (config order), without building the rest of the status. */

@@ -88,110 +88,99 @@ export async function openUdp(opts: UdpOptions, onPacket: PacketHandler): Promis
     }
   };
 
-  // Bun 1.4.5: once a socket has seen ECONNREFUSED (an ICMP port unreachable for something it sent),
-  // it neither sends nor receives any more. So the receiving socket never sends, and every
-  // destination (address and port) gets its own sending socket bound to sendHost: a dead peer breaks
-  // only its own socket, which is replaced on the next send to it.
+  // Everything leaves through one sending socket bound to sendHost (the receiver may be bound to the
+  // wildcard). Sending to a dead peer draws an ICMP port unreachable; Linux (Bun sets IP_RECVERR) then
+  // fails the socket's *next* send with ECONNREFUSED without sending it, whoever it is for. That send is
+  // made once more at once (the error is consumed by the failure), so a dead peer costs its own packets
+  // only. (Until this release there was a socket per destination, which a dead peer made Bun reopen on
+  // every beat: 20 socket/bind/close a second for nothing.)
   const receiver = opts.receive === false ? null : await bindSocket(opts.bindHost, opts.port, "");
+  const sendHandler = {
+    data(): void {
+      // Peers answer nothing on this socket.
+    },
+    error(...args: unknown[]): void {
+      fail(args[args.length - 1]);
+    },
+  };
+  type SendSocket = import("bun").udp.Socket<"uint8array">;
   // Fail fast at start when sendHost is not an address of this host.
-  const probe = await bindSocket(opts.sendHost, 0, " (sending socket)").catch((err) => {
+  let sender: SendSocket | null;
+  try {
+    sender = await Bun.udpSocket({ hostname: opts.sendHost, port: 0, binaryType: "uint8array", socket: sendHandler });
+  } catch (err) {
     receiver?.close();
-    throw err;
-  });
-  probe.close();
-
-  interface Sender {
-    socket: import("bun").udp.Socket<"uint8array"> | null;
-    broken: boolean;
-    opening: boolean;
-    /** The newest packet asked for while the socket was being (re)opened. */
-    pending: { port: number; bytes: Uint8Array } | null;
+    throw bindError(opts.sendHost, 0, err, " (sending socket)");
   }
-  const senders = new Map<string, Sender>();
+  let opening = false;
+  /** Asked for while the sending socket is being reopened (bounded: the newest are kept). */
+  let pending: { host: string; port: number; bytes: Uint8Array }[] = [];
+  const PENDING_MAX = 256;
 
-  const transmit = (entry: Sender, host: string, port: number, bytes: Uint8Array): void => {
-    try {
-      // false = the kernel buffer is full; the packet is lost like any other UDP loss.
-      if (entry.socket!.send(bytes, port, host)) sent++;
-      else fail(new Error(`UDP send to ${host}:${port} dropped: socket buffer full`));
-    } catch (err) {
-      entry.broken = true;
+  const reopen = (): void => {
+    opening = true;
+    const opened = (socket: SendSocket): void => {
+      opening = false;
+      if (closed) {
+        socket.close();
+        return;
+      }
+      sender = socket;
+      const queued = pending;
+      pending = [];
+      for (const p of queued) transmit(socket, p.host, p.port, p.bytes);
+    };
+    const failed = (err: unknown): void => {
+      opening = false;
+      pending = [];
       fail(err);
-    }
+    };
+    // Bun.udpSocket throws at once for some errors and rejects for others.
+    new Promise<SendSocket>((resolve) => resolve(Bun.udpSocket({ hostname: opts.sendHost, port: 0, binaryType: "uint8array", socket: sendHandler }))).then(opened, failed);
   };
 
-  const reopen = (entry: Sender, host: string): void => {
-    entry.opening = true;
+  const transmit = (socket: SendSocket, host: string, port: number, bytes: Uint8Array): void => {
+    let ok: boolean;
     try {
-      entry.socket?.close();
+      ok = socket.send(bytes, port, host);
     } catch {
-      // already closed by Bun after its error
-    }
-    entry.socket = null;
-    Bun.udpSocket({
-      hostname: opts.sendHost,
-      port: 0,
-      binaryType: "uint8array",
-      socket: {
-        data() {
-          // Peers answer nothing on this socket.
-        },
-        error(...args: unknown[]) {
-          entry.broken = true;
-          fail(args[args.length - 1]);
-        },
-      },
-    }).then(
-      (socket) => {
-        entry.opening = false;
-        if (closed) {
-          socket.close();
-          return;
-        }
-        entry.socket = socket;
-        entry.broken = false;
-        const p = entry.pending;
-        entry.pending = null;
-        if (p) transmit(entry, host, p.port, p.bytes);
-      },
-      (err) => {
-        entry.opening = false;
-        entry.pending = null;
+      // An earlier packet's ICMP error, reported on this send (see above): this one was not sent.
+      try {
+        ok = socket.send(bytes, port, host);
+      } catch (err) {
         fail(err);
-      },
-    );
+        if (socket.closed && sender === socket) sender = null;
+        return;
+      }
+    }
+    // false = the kernel buffer is full; the packet is lost like any other UDP loss.
+    if (ok) sent++;
+    else fail(new Error(`UDP send to ${host}:${port} dropped: socket buffer full`));
   };
 
   return {
     send(host, port, bytes) {
       if (closed) return;
-      // Per destination address and port: during a udpport move one of the two ports is closed, and
-      // the ICMP refusals it draws must not break the socket that reaches the other.
-      const dest = `${host}|${port}`;
-      let entry = senders.get(dest);
-      if (!entry) {
-        entry = { socket: null, broken: true, opening: false, pending: null };
-        senders.set(dest, entry);
-      }
-      if (entry.broken || entry.socket === null) {
-        entry.pending = { port, bytes };
-        if (!entry.opening) reopen(entry, host);
+      if (sender === null || sender.closed) {
+        sender = null;
+        if (pending.length >= PENDING_MAX) pending.shift();
+        pending.push({ host, port, bytes });
+        if (!opening) reopen();
         return;
       }
-      transmit(entry, host, port, bytes);
+      transmit(sender, host, port, bytes);
     },
     close() {
       if (closed) return;
       closed = true;
       receiver?.close();
-      for (const e of senders.values()) {
-        try {
-          e.socket?.close();
-        } catch {
-          // already closed
-        }
+      try {
+        sender?.close();
+      } catch {
+        // already closed
       }
-      senders.clear();
+      sender = null;
+      pending = [];
     },
     port: receiver?.port ?? 0,
     get errors() {

@@ -118,6 +118,9 @@ export class NodeDriver {
   readonly metrics = new NodeMetrics();
   #portMove: PortMove | null = null;
   #tickTimer: Timer | null = null;
+  /** One extra tick when a peer reaches dead_time between two ticks (#armDeadline). */
+  #deadlineTimer: Timer | null = null;
+  #deadlineAt = Number.POSITIVE_INFINITY;
   #pingTimer: Timer | null = null;
   #tickEvery = 0;
   #stopping = false;
@@ -187,6 +190,27 @@ export class NodeDriver {
     for (const e of this.#linkMonitor.check(now)) this.#event(e);
     this.#rejections.summarize(now);
     if (this.#portMove?.expired(now)) this.#endPortMove("its time ran out");
+    this.#armDeadline(now);
+  }
+
+  /**
+   * Ticks are on the wall clock's multiples of the interval, and the beats of peers arrive just after
+   * them: checked only at ticks, a silence would reach dead_time just after a tick and be seen one
+   * interval late. So when a peer (or a link) reaches dead_time before the next tick, one extra tick
+   * runs at that moment. Silent peers are rare: most ticks arm nothing.
+   */
+  #armDeadline(now: number): void {
+    const left = Math.min(this.core.nextDeathIn(now), this.#linkMonitor.nextDownIn(now));
+    if (!(left < this.#tickEvery)) return;
+    const at = now + Math.max(0, left);
+    if (this.#deadlineTimer !== null && this.#deadlineAt <= at) return;
+    this.#deadlineTimer?.cancel();
+    this.#deadlineAt = at;
+    // Whole ms, and one more: a timer that fires early would find the peer still (just) alive.
+    this.#deadlineTimer = this.ports.timers.after(Math.ceil(Math.max(0, left)) + 1, () => {
+      this.#deadlineTimer = null;
+      this.tick();
+    });
   }
 
   /** A datagram arrived on `localPort` from `srcIp`. */
@@ -311,6 +335,7 @@ export class NodeDriver {
     if (this.#closed) return;
     this.#closed = true;
     this.#tickTimer?.cancel();
+    this.#deadlineTimer?.cancel();
     this.#pingTimer?.cancel();
     this.ports.sockets.close();
   }
@@ -423,7 +448,7 @@ export class NodeDriver {
     if (this.#tickTimer === null || every !== this.#tickEvery) {
       this.#tickTimer?.cancel();
       this.#tickEvery = every;
-      this.#tickTimer = this.ports.timers.every(every, () => this.tick());
+      this.#tickTimer = this.ports.timers.aligned(every, () => this.tick());
     }
     if (s.pingTargets.length > 0 && this.#pingTimer === null && !this.#stopping) this.#pingTimer = this.ports.timers.every(1000, () => this.#pingTargets());
     if (s.pingTargets.length === 0 && this.#pingTimer !== null) {

@@ -88,6 +88,24 @@ export class LinkMonitor {
     return out;
   }
 
+  /** Ms from `now` until the first link of a live peer reaches dead_time of silence (Infinity: none). */
+  nextDownIn(now: number): number {
+    let first = Number.POSITIVE_INFINITY;
+    if (!this.#multi) return first;
+    for (const [node, addrs] of this.links) {
+      if (addrs.length < 2) continue;
+      const tracks = this.#tracksOf(node, addrs.length);
+      if (!this.#alive(tracks, now)) continue;
+      const since = this.#since.get(node) ?? now;
+      for (const t of tracks) {
+        if (t.down) continue;
+        const left = Math.max(t.last ?? since, since) + this.deadTimeMs - now;
+        if (left < first) first = left;
+      }
+    }
+    return first;
+  }
+
   states(now: number): LinkState[] {
     const out: LinkState[] = [];
     for (const [node, addrs] of this.links) {

@@ -17,6 +17,11 @@ export interface Timer {
 }
 export interface Timers {
   every(ms: number, f: () => void): Timer;
+  /**
+   * Every `ms` at the multiples of `ms` on the wall clock, so that nodes whose clocks agree (NTP) tick
+   * together and each wakes once for its own tick and its peers' beats. The heartbeat tick.
+   */
+  aligned(ms: number, f: () => void): Timer;
   after(ms: number, f: () => void): Timer;
 }
 

@@ -49,6 +49,10 @@ export function hostPorts(w: PortWorld, h: SimHost, self: () => NodeDriver): Por
         clock.after((h.index * 17) % ms, go);
         return { cancel: () => void (on = false) };
       },
+      // Simulated hosts' clocks are not in step (the harder case): wall-aligned ticks keep the per-host phase.
+      aligned(ms, f): Timer {
+        return this.every(ms, f);
+      },
       after(ms, f): Timer {
         let on = true;
         const d = self();

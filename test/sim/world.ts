@@ -264,6 +264,10 @@ export class World {
           world.q.push(world.now + world.rng.int(0, ms - 1), go);
           return { cancel: () => void (on = false) };
         },
+        // The simulated hosts' clocks are not in step (the harder case): wall-aligned ticks get a random phase per daemon too.
+        aligned(ms, f): Timer {
+          return this.every(ms, f);
+        },
         after(ms, f): Timer {
           let on = true;
           const d = self();

@@ -37,6 +37,11 @@ function fake(cluster: Cluster = makeCluster({ nodes: 3 })): Fake {
         f.every.push(e);
         return { cancel: () => void (e.cancelled = true) };
       },
+      aligned(ms, fn) {
+        const e = { ms, cancelled: false, f: fn, aligned: true };
+        f.every.push(e);
+        return { cancel: () => void (e.cancelled = true) };
+      },
       after(ms, fn) {
         f.after.push({ ms, f: fn });
         return { cancel() {} };
@@ -92,6 +97,35 @@ describe("NodeDriver", () => {
     expect(liveTimers(f)).toEqual([50]);
     // The first tick already said hello to both peers on the cluster's port.
     expect(f.sent.map((s) => `${s.ip}:${s.port}`).sort()).toEqual(["127.0.0.2:53897", "127.0.0.3:53897"]);
+  });
+
+  test("NodeDriver ticks on the wall clock's multiples, and one extra tick sees a death at dead_time between two ticks", () => {
+    const f = fake();
+    expect(f.every.filter((e) => !e.cancelled).map((e) => (e as { aligned?: boolean }).aligned)).toEqual([true]);
+    const mine = decode(KEY, f.sent[0]!.bytes);
+    if (!mine.ok) throw new Error(mine.reason);
+    // cmnode2 is heard at 1007 (7 ms after a tick), then never again: dead at 1807, between the ticks at 1800 and 1850.
+    f.now.t = 1007;
+    f.driver.onPacket(encode(KEY, { from: "cmnode2", inc: 9, seq: 1, ack: { cmnode1: 5 }, body: { ...mine.env.body } }), "127.0.0.2", 53897);
+    expect(f.driver.status().nodes.find((n) => n.nodename === "cmnode2")?.state).not.toBe("dead");
+    for (let t = 1050; t <= 1750; t += 50) {
+      f.now.t = t;
+      f.driver.tick();
+    }
+    expect(f.after).toEqual([]);
+    f.now.t = 1800;
+    f.driver.tick();
+    // Whole ms and one more, so the extra tick never runs before the deadline.
+    expect(f.after.map((a) => a.ms)).toEqual([8]);
+    expect(f.logs.some((l) => /cmnode2 is dead/.test(l))).toBe(false);
+    f.now.t = 1808;
+    f.after[0]!.f();
+    // Seen 801 ms after the last heartbeat (the next regular tick would have made it 843).
+    expect(f.logs.filter((l) => l.startsWith("WARN Node cmnode2 is dead"))).toEqual(["WARN Node cmnode2 is dead (no heartbeat for 801 ms)"]);
+    // Nobody else is alive: nothing more is armed.
+    f.now.t = 1850;
+    f.driver.tick();
+    expect(f.after.length).toBe(1);
   });
 
   test("NodeDriver reload that changes a restart-only key is refused whole: no socket, no new value", () => {

@@ -47,6 +47,25 @@ describe("openUdp", () => {
     expect(b.got.length).toBeGreaterThanOrEqual(38);
   });
 
+  test("openUdp() sends to every destination through one socket: no socket per peer, none reopened for a dead one", async () => {
+    const a = await endpoint(IP_A, IP_A);
+    const b = await endpoint(IP_B, IP_B);
+    const dead = await closedPort();
+    const fds = () => [...new Bun.Glob("*").scanSync("/proc/self/fd")].length;
+    a.ep.send(IP_B, b.ep.port, new Uint8Array([0]));
+    await until(() => b.got.length >= 1);
+    const before = fds();
+    // 30 destinations (the peers of a large cluster), one of them refusing every packet, 10 rounds.
+    for (let round = 0; round < 10; round++) {
+      for (let k = 0; k < 30; k++) a.ep.send(`${block}.${10 + k}`, dead, new Uint8Array([k]));
+      a.ep.send(IP_B, b.ep.port, new Uint8Array([round]));
+      await Bun.sleep(5);
+    }
+    await until(() => b.got.length >= 11, 1000);
+    expect(b.got.length).toBe(11);
+    expect(fds()).toBeLessThanOrEqual(before + 1);
+  });
+
   test("openUdp() endpoints exchange packets and see each other's address", async () => {
     const a = await endpoint(IP_A, IP_A);
     const b = await endpoint(IP_B, IP_B);
